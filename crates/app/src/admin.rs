@@ -1,0 +1,366 @@
+//! Administration: organisations, teams, accounts and roles. Administrators never see clinical
+//! content through these functions: accounts carry names and roles only.
+
+use cocare_core::{AccountId, Actor, Grant, OrganisationId, PersonId, Role, TeamId};
+use cocare_policy::{Action, Permit, Resource, decide};
+use cocare_store::{AccountSummary, NewAccount, OrganisationRow, TeamRow};
+use secrecy::SecretString;
+use serde::Serialize;
+
+use crate::error::Checks;
+use crate::secret::{hash_password, password_problem};
+use crate::{App, AppError};
+
+/// What an administrator manages, organisation by organisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminOverview {
+    pub organisations: Vec<OrganisationAdmin>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganisationAdmin {
+    pub organisation: OrganisationRow,
+    pub teams: Vec<TeamRow>,
+    pub accounts: Vec<AccountSummary>,
+}
+
+/// The new-account form as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountForm {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub role: String,
+    /// An organisation id, or (from the CLI) its exact name; empty for the only organisation.
+    pub organisation: String,
+    /// A team id, or (from the CLI) its exact name; empty for none.
+    pub team: String,
+    /// The person record of a service user or carer who will sign in; empty for staff.
+    pub person: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganisationForm {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TeamForm {
+    pub organisation: String,
+    pub name: String,
+}
+
+fn check_name(checks: &mut Checks, field: &'static str, value: &str, what: &str) {
+    let length = value.trim().chars().count();
+    if length == 0 {
+        checks.fail(field, format!("Enter {what}"));
+    } else if length > 120 {
+        checks.fail(field, format!("Keep {what} to 120 characters or fewer"));
+    }
+}
+
+impl App {
+    pub(crate) async fn organisation_named(&self, raw: &str) -> Result<Option<OrganisationRow>, AppError> {
+        let raw = raw.trim();
+        let organisations = self.store.organisations().await?;
+        if raw.is_empty() {
+            return Ok(match organisations.as_slice() {
+                [only] => Some(only.clone()),
+                _ => None,
+            });
+        }
+        Ok(organisations
+            .into_iter()
+            .find(|o| o.name == raw || OrganisationId::parse(raw).is_ok_and(|id| id == o.id)))
+    }
+
+    fn admin_permit(actor: &Actor, action: Action, organisation: OrganisationId) -> Result<Permit, AppError> {
+        Ok(decide(actor, action, &Resource::Organisation(organisation))?)
+    }
+
+    pub async fn admin_overview(&self, actor: &Actor) -> Result<AdminOverview, AppError> {
+        let mut organisations = Vec::new();
+        for organisation in self.store.organisations().await? {
+            if decide(actor, Action::ManageAccounts, &Resource::Organisation(organisation.id)).is_err() {
+                continue;
+            }
+            let teams = self.store.teams(organisation.id).await?;
+            let accounts = self.store.accounts_in(organisation.id).await?;
+            organisations.push(OrganisationAdmin {
+                organisation,
+                teams,
+                accounts,
+            });
+        }
+        if organisations.is_empty() && !actor.has_role(Role::Admin) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(AdminOverview { organisations })
+    }
+
+    /// Creates an organisation; the administrator who creates it administers it.
+    pub async fn create_organisation(
+        &self,
+        actor: &Actor,
+        form: &OrganisationForm,
+    ) -> Result<OrganisationId, AppError> {
+        let permit = decide(actor, Action::ManageOrganisations, &Resource::Own)?;
+        let mut checks = Checks::default();
+        check_name(&mut checks, "name", &form.name, "the organisation's name");
+        checks.finish()?;
+        let id = OrganisationId::new();
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_organisation(id, form.name.trim())
+            .await
+            .map_err(|err| match AppError::from(err) {
+                AppError::Conflict(_) => AppError::Validation(vec![crate::FieldError::new(
+                    "name",
+                    "An organisation with this name already exists",
+                )]),
+                other => other,
+            })?;
+        if let Some(account) = actor.account_id() {
+            tx.insert_grant(
+                account,
+                &Grant {
+                    role: Role::Admin,
+                    organisation: id,
+                    team: None,
+                },
+            )
+            .await?;
+        }
+        tx.audit_permit(&permit, &format!("organisation:{id}")).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn create_team(&self, actor: &Actor, form: &TeamForm) -> Result<TeamId, AppError> {
+        let mut checks = Checks::default();
+        let organisation = self.organisation_named(&form.organisation).await?;
+        if organisation.is_none() {
+            checks.fail("organisation", "Choose an organisation you administer");
+        }
+        check_name(&mut checks, "name", &form.name, "the team's name");
+        checks.finish()?;
+        let organisation = organisation.ok_or(AppError::NotFound)?;
+        let permit = Self::admin_permit(actor, Action::ManageOrganisations, organisation.id)?;
+        let id = TeamId::new();
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_team(id, organisation.id, form.name.trim())
+            .await
+            .map_err(|err| match AppError::from(err) {
+                AppError::Conflict(_) => AppError::Validation(vec![crate::FieldError::new(
+                    "name",
+                    "This organisation already has a team with this name",
+                )]),
+                other => other,
+            })?;
+        tx.audit_permit(&permit, &format!("team:{id}")).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Creates an account with one role. Every problem with the form is reported at once.
+    pub async fn create_account(&self, actor: &Actor, form: &AccountForm) -> Result<AccountId, AppError> {
+        let mut checks = Checks::default();
+        let username = form.username.trim();
+        if username.is_empty() {
+            checks.fail("username", "Enter a username");
+        } else if username.chars().count() > 64
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'))
+        {
+            checks.fail(
+                "username",
+                "Use up to 64 letters, digits, dots, dashes, underscores or @",
+            );
+        } else if self.store.account_by_username(username).await?.is_some() {
+            checks.fail("username", "This username is taken");
+        }
+        check_name(&mut checks, "display_name", &form.display_name, "the name to show");
+        if let Some(problem) = password_problem(&form.password) {
+            checks.fail("password", problem);
+        }
+        let role = Role::parse(&form.role).ok();
+        if role.is_none() {
+            checks.fail("role", "Choose a role");
+        }
+        let organisation = self.organisation_named(&form.organisation).await?;
+        if organisation.is_none() {
+            checks.fail("organisation", "Choose an organisation");
+        }
+        let mut team = None;
+        if let Some(organisation) = &organisation {
+            let raw = form.team.trim();
+            if !raw.is_empty() {
+                team = self
+                    .store
+                    .teams(organisation.id)
+                    .await?
+                    .into_iter()
+                    .find(|t| t.name == raw || TeamId::parse(raw).is_ok_and(|id| id == t.id));
+                if team.is_none() {
+                    checks.fail("team", "Choose a team of this organisation");
+                }
+            } else if role.is_some_and(Role::needs_team) {
+                checks.fail("team", "Clinicians and team leads belong to a team: choose one");
+            }
+        }
+        let person = match form.person.trim() {
+            "" => None,
+            raw => match PersonId::parse(raw) {
+                Ok(person) if self.store.person_scope(person).await?.is_some() => Some(person),
+                _ => {
+                    checks.fail("person", "No person record has this id");
+                    None
+                }
+            },
+        };
+        if person.is_none() && role.is_some_and(|r| matches!(r, Role::ServiceUser | Role::Carer)) {
+            checks.fail(
+                "person",
+                "Service users and carers sign in to their own record: give its id",
+            );
+        }
+        checks.finish()?;
+        let (Some(role), Some(organisation)) = (role, organisation) else {
+            return Err(AppError::Validation(vec![]));
+        };
+        let permit = Self::admin_permit(actor, Action::ManageAccounts, organisation.id)?;
+        let password_hash = hash_password(SecretString::from(form.password.clone())).await?;
+        let id = AccountId::new();
+        let mut tx = self.store.begin_write().await?;
+        if let Some(person) = person
+            && tx.account_of_person(person).await?.is_some()
+        {
+            return Err(AppError::Validation(vec![crate::FieldError::new(
+                "person",
+                "This person already has an account",
+            )]));
+        }
+        tx.insert_account(&NewAccount {
+            id,
+            username: username.to_owned(),
+            display_name: form.display_name.trim().to_owned(),
+            password_hash,
+            person_id: person,
+        })
+        .await
+        .map_err(|err| match AppError::from(err) {
+            AppError::Conflict(_) => {
+                AppError::Validation(vec![crate::FieldError::new("username", "This username is taken")])
+            }
+            other => other,
+        })?;
+        tx.insert_grant(
+            id,
+            &Grant {
+                role,
+                organisation: organisation.id,
+                team: team.map(|t| t.id),
+            },
+        )
+        .await?;
+        tx.audit_permit(&permit, &format!("account:{id}")).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The organisation in which the actor may manage this account, if any.
+    async fn managed_account(&self, actor: &Actor, account: AccountId) -> Result<Permit, AppError> {
+        let grants = self.store.grants(account).await?;
+        if self.store.account(account).await?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        grants
+            .iter()
+            .find_map(|g| Self::admin_permit(actor, Action::ManageAccounts, g.organisation).ok())
+            .or_else(|| {
+                decide(actor, Action::ManageAccounts, &Resource::Own)
+                    .ok()
+                    .filter(|_| actor.account_id().is_none())
+            })
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Disables (or re-enables) an account; disabling signs it out everywhere.
+    pub async fn set_account_disabled(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        disabled: bool,
+    ) -> Result<(), AppError> {
+        if actor.account_id() == Some(account) && disabled {
+            return Err(AppError::Conflict("You cannot disable your own account".into()));
+        }
+        let permit = self.managed_account(actor, account).await?;
+        let mut tx = self.store.begin_write().await?;
+        if !tx.set_account_disabled(account, disabled).await? {
+            return Err(AppError::NotFound);
+        }
+        tx.audit_permit(
+            &permit,
+            &format!("account:{account}/{}", if disabled { "disable" } else { "enable" }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn reset_password(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        password: SecretString,
+    ) -> Result<(), AppError> {
+        use secrecy::ExposeSecret;
+        if let Some(problem) = password_problem(password.expose_secret()) {
+            return Err(AppError::Validation(vec![crate::FieldError::new("password", problem)]));
+        }
+        let permit = self.managed_account(actor, account).await?;
+        let hash = hash_password(password).await?;
+        let mut tx = self.store.begin_write().await?;
+        if !tx.set_password_hash(account, &hash).await? {
+            return Err(AppError::NotFound);
+        }
+        tx.audit_permit(&permit, &format!("account:{account}/password")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every account in every organisation the actor administers.
+    pub async fn accounts(&self, actor: &Actor) -> Result<Vec<AccountSummary>, AppError> {
+        let mut out: Vec<AccountSummary> = Vec::new();
+        for organisation in self.store.organisations().await? {
+            if decide(actor, Action::ManageAccounts, &Resource::Organisation(organisation.id)).is_ok() {
+                for account in self.store.accounts_in(organisation.id).await? {
+                    if !out.iter().any(|a| a.id == account.id) {
+                        out.push(account);
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(out)
+    }
+
+    pub async fn account_by_username(&self, username: &str) -> Result<Option<AccountId>, AppError> {
+        Ok(self.store.account_by_username(username.trim()).await?.map(|a| a.id))
+    }
+
+    /// Recent audit entries for administrators (ids and action names only).
+    pub async fn recent_audit(&self, actor: &Actor, limit: i64) -> Result<Vec<cocare_store::AuditEntry>, AppError> {
+        let permitted = actor
+            .grants
+            .iter()
+            .find_map(|g| decide(actor, Action::ReadAuditLog, &Resource::Organisation(g.organisation)).ok());
+        let permit = permitted.ok_or(AppError::Forbidden)?;
+        let entries = self.store.recent_audit(limit).await?;
+        let mut tx = self.store.begin_write().await?;
+        tx.audit_permit(&permit, "audit_log").await?;
+        tx.commit().await?;
+        Ok(entries)
+    }
+}

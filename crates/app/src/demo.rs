@@ -1,0 +1,297 @@
+//! A synthetic demo organisation, deterministic from a seed. Every person in it is invented:
+//! names are drawn at random from lists of common given and family names, and dates of birth,
+//! genders and ethnicities are drawn from spreads, so no record describes a real individual.
+
+use cocare_core::{AccountId, Actor, ConsentId, Grant, OrganisationId, PersonId, Role, SharedPart, TeamId};
+use cocare_policy::{Action, Resource, decide};
+use cocare_store::{NewAccount, NewConsent, NewPerson, PersonKind, Table};
+use rand::rngs::ChaCha8Rng;
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
+use secrecy::SecretString;
+use serde::Serialize;
+
+use crate::secret::hash_password;
+use crate::{App, AppError};
+
+/// The password of every demo account. Demo data is synthetic; never use it for real people.
+pub const DEMO_PASSWORD: &str = "cocare-demo-2026";
+
+pub const DEMO_ORGANISATION: &str = "Northbrook Community Mental Health Service (synthetic)";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoLogin {
+    pub username: String,
+    pub role: Role,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemoSummary {
+    pub organisation: String,
+    pub teams: usize,
+    pub service_users: usize,
+    pub carers: usize,
+    pub logins: Vec<DemoLogin>,
+    /// False when the demo organisation already existed and nothing was written.
+    pub created: bool,
+}
+
+const GIVEN: [&str; 40] = [
+    "Amira", "Ben", "Chloe", "Dev", "Efua", "Finn", "Grace", "Hamza", "Isla", "Jamal", "Kiran", "Leah", "Mateusz",
+    "Nia", "Oscar", "Priya", "Quinn", "Rosa", "Sami", "Tariq", "Uma", "Victor", "Wen", "Yusuf", "Zara", "Aled",
+    "Bronwen", "Callum", "Dolores", "Eilidh", "Femi", "Gareth", "Hui", "Ioana", "Jonah", "Kwame", "Lowri", "Maya",
+    "Nadia", "Owen",
+];
+const FAMILY: [&str; 32] = [
+    "Adeyemi",
+    "Baker",
+    "Chowdhury",
+    "Davies",
+    "Evans",
+    "Fletcher",
+    "Ghosh",
+    "Hughes",
+    "Ibrahim",
+    "Jones",
+    "Kowalski",
+    "Lewis",
+    "Mensah",
+    "Nowak",
+    "Okafor",
+    "Patel",
+    "Quinn",
+    "Roberts",
+    "Singh",
+    "Thomas",
+    "Usman",
+    "Vaughan",
+    "Walker",
+    "Xu",
+    "Yilmaz",
+    "Zielinski",
+    "Begum",
+    "Campbell",
+    "Doherty",
+    "Ellis",
+    "Farah",
+    "Griffiths",
+];
+const GENDERS: [&str; 5] = ["Woman", "Man", "Woman", "Man", "Non-binary"];
+const ETHNICITIES: [&str; 9] = [
+    "White British",
+    "White Irish",
+    "White other",
+    "Black Caribbean",
+    "Black African",
+    "Indian",
+    "Pakistani",
+    "Mixed White and Black Caribbean",
+    "Chinese",
+];
+const LANGUAGES: [&str; 6] = ["English", "English", "English", "Welsh", "Polish", "Urdu"];
+const RELATIONSHIPS: [&str; 5] = ["Mother", "Partner", "Brother", "Daughter", "Friend"];
+const TEAMS: [&str; 3] = [
+    "North Community Team",
+    "South Community Team",
+    "Crisis and Home Treatment Team",
+];
+
+fn id_from(rng: &mut ChaCha8Rng) -> u128 {
+    rng.random::<u128>()
+}
+
+fn draw<'a>(rng: &mut ChaCha8Rng, from: &'a [&'a str]) -> &'a str {
+    from.choose(rng).copied().unwrap_or_default()
+}
+
+impl App {
+    /// Seeds the demo organisation. Running it twice leaves the first one as it was.
+    pub async fn seed_demo(&self, seed: u64, progress: &dyn Fn(&str)) -> Result<DemoSummary, AppError> {
+        let system = Actor::system("demo");
+        let logins = demo_logins();
+        if self.store.organisation_by_name(DEMO_ORGANISATION).await?.is_some() {
+            return Ok(DemoSummary {
+                organisation: DEMO_ORGANISATION.into(),
+                teams: TEAMS.len(),
+                service_users: usize::try_from(self.store.count(Table::People).await?).unwrap_or(0),
+                carers: 0,
+                logins,
+                created: false,
+            });
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        progress("hashing the demo password");
+        let password_hash = hash_password(SecretString::from(DEMO_PASSWORD)).await?;
+        let permit = decide(&system, Action::RecordPerson, &Resource::Own).map_err(AppError::from)?;
+        let consent_permit = decide(&system, Action::RecordConsent, &Resource::Own).map_err(AppError::from)?;
+        let admin_permit = decide(&system, Action::ManageAccounts, &Resource::Own).map_err(AppError::from)?;
+
+        let mut tx = self.store.begin_write().await?;
+        let organisation = OrganisationId::from_u128(id_from(&mut rng));
+        tx.insert_organisation(organisation, DEMO_ORGANISATION).await?;
+        let teams: Vec<TeamId> = TEAMS.iter().map(|_| TeamId::from_u128(id_from(&mut rng))).collect();
+        for (team, name) in teams.iter().zip(TEAMS) {
+            tx.insert_team(*team, organisation, name).await?;
+        }
+        tx.audit_permit(&admin_permit, &format!("organisation:{organisation}"))
+            .await?;
+
+        progress("creating synthetic service users and carers");
+        let service_user_count = 36;
+        let mut service_users = Vec::new();
+        for index in 0..service_user_count {
+            let team = teams.get(index % teams.len()).copied();
+            let person = NewPerson {
+                id: PersonId::from_u128(id_from(&mut rng)),
+                organisation_id: organisation,
+                team_id: team,
+                kind: PersonKind::ServiceUser,
+                given_name: if index == 0 {
+                    "Sam".into()
+                } else {
+                    draw(&mut rng, &GIVEN).into()
+                },
+                family_name: draw(&mut rng, &FAMILY).into(),
+                date_of_birth: format!(
+                    "{}-{:02}-{:02}",
+                    rng.random_range(1950..2006),
+                    rng.random_range(1..13),
+                    rng.random_range(1..29)
+                ),
+                gender: draw(&mut rng, &GENDERS).into(),
+                ethnicity: draw(&mut rng, &ETHNICITIES).into(),
+                preferred_language: draw(&mut rng, &LANGUAGES).into(),
+            };
+            tx.insert_person(&permit, &person).await?;
+            service_users.push(person);
+        }
+        let mut carers = Vec::new();
+        for (index, cared_for) in service_users.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+            let carer = NewPerson {
+                id: PersonId::from_u128(id_from(&mut rng)),
+                organisation_id: organisation,
+                team_id: None,
+                kind: PersonKind::Carer,
+                given_name: if index == 0 {
+                    "Casey".into()
+                } else {
+                    draw(&mut rng, &GIVEN).into()
+                },
+                family_name: if rng.random_bool(0.7) {
+                    cared_for.family_name.clone()
+                } else {
+                    draw(&mut rng, &FAMILY).into()
+                },
+                date_of_birth: format!(
+                    "{}-{:02}-{:02}",
+                    rng.random_range(1940..2000),
+                    rng.random_range(1..13),
+                    rng.random_range(1..29)
+                ),
+                gender: draw(&mut rng, &GENDERS).into(),
+                ethnicity: cared_for.ethnicity.clone(),
+                preferred_language: cared_for.preferred_language.clone(),
+            };
+            tx.insert_person(&permit, &carer).await?;
+            tx.insert_carer_link(&permit, carer.id, cared_for.id, draw(&mut rng, &RELATIONSHIPS))
+                .await?;
+            // Two in three service users with a carer have chosen to share something with them.
+            if index % 9 != 6 {
+                let parts: Vec<SharedPart> = SharedPart::FOR_CARERS
+                    .iter()
+                    .copied()
+                    .filter(|_| rng.random_bool(0.6))
+                    .collect();
+                let parts = if parts.is_empty() {
+                    vec![SharedPart::CrisisPlan]
+                } else {
+                    parts
+                };
+                tx.insert_consent(
+                    &consent_permit,
+                    &NewConsent {
+                        id: ConsentId::from_u128(id_from(&mut rng)),
+                        person_id: cared_for.id,
+                        recipient: "carer".into(),
+                        recipient_person_id: Some(carer.id),
+                        purpose: "care_planning".into(),
+                        scope: SharedPart::scope_text(&parts),
+                        note: String::new(),
+                        recorded_by: "Demo data".into(),
+                    },
+                )
+                .await?;
+            }
+            carers.push((carer, cared_for.id));
+        }
+
+        progress("creating the demo accounts");
+        let first_user = service_users
+            .first()
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no demo people")))?;
+        let (first_carer, _) = carers
+            .first()
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no demo carers")))?;
+        let north = teams.first().copied();
+        let south = teams.get(1).copied();
+        for login in &logins {
+            let (team, person) = match login.username.as_str() {
+                "sam" => (None, Some(first_user.id)),
+                "casey" => (None, Some(first_carer.id)),
+                "alex" | "jordan" => (north, None),
+                "taylor" => (south, None),
+                _ => (None, None),
+            };
+            let account = AccountId::from_u128(id_from(&mut rng));
+            tx.insert_account(&NewAccount {
+                id: account,
+                username: login.username.clone(),
+                display_name: login.display_name.clone(),
+                password_hash: password_hash.clone(),
+                person_id: person,
+            })
+            .await?;
+            tx.insert_grant(
+                account,
+                &Grant {
+                    role: login.role,
+                    organisation,
+                    team,
+                },
+            )
+            .await?;
+            tx.audit_permit(&admin_permit, &format!("account:{account}")).await?;
+        }
+        tx.commit().await?;
+        progress("done");
+        Ok(DemoSummary {
+            organisation: DEMO_ORGANISATION.into(),
+            teams: teams.len(),
+            service_users: service_users.len(),
+            carers: carers.len(),
+            logins,
+            created: true,
+        })
+    }
+}
+
+fn demo_logins() -> Vec<DemoLogin> {
+    [
+        ("sam", Role::ServiceUser, "Sam (service user)"),
+        ("casey", Role::Carer, "Casey (carer)"),
+        ("alex", Role::Clinician, "Alex Morgan (care coordinator, North)"),
+        ("taylor", Role::Clinician, "Taylor Reid (care coordinator, South)"),
+        ("jordan", Role::TeamLead, "Jordan Blake (team lead, North)"),
+        ("riley", Role::Researcher, "Riley Chen (researcher)"),
+        ("morgan", Role::EngagementLead, "Morgan Ade (engagement lead)"),
+        ("admin", Role::Admin, "Demo administrator"),
+    ]
+    .into_iter()
+    .map(|(username, role, display_name)| DemoLogin {
+        username: username.into(),
+        role,
+        display_name: display_name.into(),
+    })
+    .collect()
+}

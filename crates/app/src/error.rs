@@ -1,0 +1,72 @@
+use cocare_policy::Denied;
+use cocare_store::StoreError;
+use serde::Serialize;
+
+/// One field that failed validation, with a message for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("you do not have permission to do this")]
+    Forbidden,
+    #[error("some answers need correcting")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the service is unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unreachable(why) => AppError::Unavailable(why),
+            StoreError::Conflict(what) => AppError::Conflict(format!("{what} already exists")),
+            other => AppError::Unexpected(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Forbidden => AppError::Forbidden,
+            Denied::NotFound => AppError::NotFound,
+        }
+    }
+}
+
+/// Collects field errors; `finish` turns any into `AppError::Validation`.
+#[derive(Debug, Default)]
+pub(crate) struct Checks(Vec<FieldError>);
+
+impl Checks {
+    pub(crate) fn fail(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub(crate) fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
+    }
+}

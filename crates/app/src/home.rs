@@ -1,0 +1,95 @@
+//! The home page: for each role the actor holds, what they can do here, and nothing else.
+
+use cocare_core::{Actor, Role};
+use cocare_policy::{Action, Resource, decide};
+use serde::Serialize;
+
+use crate::{App, AppError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HomeCard {
+    pub role: Role,
+    pub title: String,
+    pub body: String,
+    pub links: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HomeView {
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub cards: Vec<HomeCard>,
+}
+
+impl App {
+    pub async fn home(&self, actor: &Actor) -> Result<HomeView, AppError> {
+        decide(actor, Action::ViewHome, &Resource::Own)?;
+        let mut cards = Vec::new();
+        for role in actor.roles() {
+            let card = match role {
+                Role::ServiceUser => HomeCard {
+                    role,
+                    title: "Your record".into(),
+                    body: "See what is recorded about you, and choose what your carer may see and whether your \
+                           records may be used for research."
+                        .into(),
+                    links: actor
+                        .person
+                        .map(|me| vec![(format!("/people/{me}"), "Your record and consent choices".into())])
+                        .unwrap_or_default(),
+                },
+                Role::Carer => HomeCard {
+                    role,
+                    title: "People who share with you".into(),
+                    body: "You see only what the person you care for has chosen to share with you.".into(),
+                    links: vec![("/people".into(), "People who share with you".into())],
+                },
+                Role::Clinician => HomeCard {
+                    role,
+                    title: "Your caseload".into(),
+                    body: "The service users of your team, their carers and the consent choices they have made.".into(),
+                    links: vec![("/people".into(), "Your caseload".into())],
+                },
+                Role::TeamLead => HomeCard {
+                    role,
+                    title: "Your team".into(),
+                    body: "Everyone on your team's caseload.".into(),
+                    links: vec![("/people".into(), "Team caseload".into())],
+                },
+                Role::Researcher => HomeCard {
+                    role,
+                    title: "Research and evaluation".into(),
+                    body: "You work on pseudonymised records and on counts that pass disclosure control. Names and \
+                           other direct identifiers are never shown to researchers."
+                        .into(),
+                    links: vec![],
+                },
+                Role::EngagementLead => HomeCard {
+                    role,
+                    title: "Stakeholder engagement".into(),
+                    body: "You work with the stakeholder group, engagement activities and funding changes. \
+                           Identifiable clinical records are not shown to engagement leads."
+                        .into(),
+                    links: vec![],
+                },
+                Role::Admin => HomeCard {
+                    role,
+                    title: "Administration".into(),
+                    body: "Organisations, teams, accounts and roles, and the audit log. Clinical content is not \
+                           shown to administrators."
+                        .into(),
+                    links: vec![
+                        ("/admin".into(), "Organisations, teams and accounts".into()),
+                        ("/admin/audit".into(), "Audit log".into()),
+                    ],
+                },
+            };
+            cards.push(card);
+        }
+        Ok(HomeView {
+            display_name: actor.display_name.clone(),
+            roles: actor.roles(),
+            cards,
+        })
+    }
+}

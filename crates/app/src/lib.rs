@@ -1,0 +1,70 @@
+//! cocare's use cases. Each one follows the same steps: load the facts the policy needs,
+//! `cocare_policy::decide`, do the domain step, save with its audit row on the same
+//! transaction, commit. `cocare-web` and the `cocare` CLI are thin edges over these functions.
+//!
+//! Architecture invariant: nothing here knows HTTP or HTML; errors are [`AppError`], whose
+//! messages never contain personal data.
+
+mod admin;
+mod auth;
+mod demo;
+mod error;
+mod home;
+mod people;
+mod secret;
+
+use std::time::Duration;
+
+pub use admin::{AccountForm, AdminOverview, OrganisationForm, TeamForm};
+pub use auth::{LoginOutcome, SessionContext, THROTTLE_FAILURES, THROTTLE_MINUTES};
+pub use cocare_store::{AuditEntry, AuditVerdict, DatabaseUrl, Store, StoreError};
+pub use demo::{DEMO_PASSWORD, DemoLogin, DemoSummary};
+pub use error::{AppError, FieldError};
+pub use home::{HomeCard, HomeView};
+pub use people::{ConsentForm, ConsentView, PersonDetail, PersonSummary};
+pub use secret::random_token as new_token;
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// How long a sign-in lasts.
+    pub session_ttl: Duration,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            session_ttl: Duration::from_secs(8 * 60 * 60),
+        }
+    }
+}
+
+/// The application: the store plus settings. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    config: AppConfig,
+}
+
+impl App {
+    pub fn new(store: Store, config: AppConfig) -> App {
+        App { store, config }
+    }
+
+    pub fn session_ttl(&self) -> Duration {
+        self.config.session_ttl
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Whether the store answers.
+    pub async fn healthy(&self) -> Result<(), AppError> {
+        self.store.ping().await.map_err(AppError::from)
+    }
+
+    pub async fn verify_audit(&self) -> Result<AuditVerdict, AppError> {
+        Ok(self.store.verify_audit().await?)
+    }
+}

@@ -1,0 +1,65 @@
+//! `cocare`: the one command. Each subcommand lives in `cmd/` and is only wiring: parse the
+//! arguments, call `cocare-app` (or the store, for maintenance), print the result.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Parser)]
+#[command(name = "cocare", version, about = "cocare: co-produced community mental health care")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (HTML for people, JSON API for programs).
+    Serve(cmd::serve::Serve),
+    /// Seed a synthetic demo organisation (never real people).
+    Demo(cmd::demo::Demo),
+    /// Apply database migrations.
+    Migrate(cmd::migrate::Migrate),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(cmd::user::User),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(cmd::audit::Audit),
+    /// Write a consistent copy of the whole database to a file.
+    Backup(cmd::backup::Backup),
+    /// Load a backup into an empty database.
+    Restore(cmd::backup::Restore),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cmd::init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => args.run().await,
+            Command::Demo(args) => args.run().await,
+            Command::Migrate(args) => args.run().await,
+            Command::User(args) => args.run().await,
+            Command::Audit(args) => args.run().await,
+            Command::Backup(args) => args.run().await,
+            Command::Restore(args) => args.run().await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The one access policy of cocare: who may do what, and who may not.
+//!
+//! Every HTML route and API call is checked here twice, in the kanidm manner:
+//! 1. at the route, [`role_may`] says whether any of the actor's roles could ever perform the
+//!    route's action (otherwise 403 before any data is loaded);
+//! 2. in the use case, [`decide`] looks at the facts of the one resource (its organisation,
+//!    team, the consents that cover it) and returns a [`Permit`] or a [`Denied`].
+//!
+//! Deny is the default: an action is granted only by a rule below, and a role with no rule for
+//! an action is refused. A [`Permit`] can be created only by this crate, and the store's methods
+//! that touch personal data take one, so no caller can reach personal data around the policy.
+//!
+//! Architecture invariant: pure functions over values; no I/O, no clock, no database.
+
+use cocare_core::{Actor, ActorKind, Grant, OrganisationId, PersonId, Role, TeamId};
+
+/// Everything a person or program can ask cocare to do, as verb-object pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// See one's own home page.
+    ViewHome,
+    /// List the people (service users) one works with or is.
+    ListPeople,
+    /// Read a person's record (demographics, team, carers).
+    ReadPerson,
+    /// Register a person (a service user or a carer) with a team.
+    RecordPerson,
+    /// Read the consent decisions a service user has made.
+    ReadConsents,
+    /// Record or withdraw a consent decision.
+    RecordConsent,
+    /// Create, disable or reset accounts and grant roles.
+    ManageAccounts,
+    /// Create organisations and teams.
+    ManageOrganisations,
+    /// Read the audit log's metadata (who did what to which id, never content).
+    ReadAuditLog,
+    /// Work on pseudonymised data and aggregates (cohorts, costs, qualitative analysis).
+    UseResearchWorkspace,
+    /// Run the stakeholder group, engagement activities and funding changes.
+    UseEngagementWorkspace,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::ViewHome,
+        Action::ListPeople,
+        Action::ReadPerson,
+        Action::RecordPerson,
+        Action::ReadConsents,
+        Action::RecordConsent,
+        Action::ManageAccounts,
+        Action::ManageOrganisations,
+        Action::ReadAuditLog,
+        Action::UseResearchWorkspace,
+        Action::UseEngagementWorkspace,
+    ];
+
+    /// The stable dotted name that the audit log stores.
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            Action::ViewHome => "home.view",
+            Action::ListPeople => "person.list",
+            Action::ReadPerson => "person.read",
+            Action::RecordPerson => "person.record",
+            Action::ReadConsents => "consent.read",
+            Action::RecordConsent => "consent.record",
+            Action::ManageAccounts => "account.manage",
+            Action::ManageOrganisations => "organisation.manage",
+            Action::ReadAuditLog => "audit.read",
+            Action::UseResearchWorkspace => "research.use",
+            Action::UseEngagementWorkspace => "engagement.use",
+        }
+    }
+}
+
+/// The coarse table: could this role ever perform this action, on some resource?
+///
+/// This is the whole matrix of roles × actions; [`decide`] narrows it to one resource.
+pub fn role_may(role: Role, action: Action) -> bool {
+    use Action::*;
+    use Role::*;
+    match action {
+        ViewHome => true,
+        ListPeople | ReadPerson => matches!(role, ServiceUser | Carer | Clinician | TeamLead),
+        RecordPerson => matches!(role, Clinician | TeamLead),
+        ReadConsents => matches!(role, ServiceUser | Clinician | TeamLead),
+        RecordConsent => matches!(role, ServiceUser | Clinician),
+        ManageAccounts | ManageOrganisations | ReadAuditLog => role == Admin,
+        UseResearchWorkspace => role == Researcher,
+        UseEngagementWorkspace => role == EngagementLead,
+    }
+}
+
+/// Whether any of the actor's roles could perform the action (the route-level check).
+pub fn actor_may(actor: &Actor, action: Action) -> bool {
+    actor.grants.iter().any(|grant| role_may(grant.role, action))
+}
+
+/// The facts about one person that the policy needs, loaded by the caller before deciding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonScope {
+    pub person: PersonId,
+    pub organisation: OrganisationId,
+    pub team: Option<TeamId>,
+    /// Carers to whom this service user has given consent that is in force now.
+    pub consenting_to_carers: Vec<PersonId>,
+}
+
+/// What an action is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource<'a> {
+    /// Nothing in particular (the home page, one's own list).
+    Own,
+    /// Something belonging to an organisation (its accounts, teams, audit log).
+    Organisation(OrganisationId),
+    /// A person's record or something hanging from it.
+    Person(&'a PersonScope),
+}
+
+/// Proof that the policy allowed an action. Only this crate can make one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permit {
+    action: Action,
+    role: Option<Role>,
+    actor: String,
+}
+
+impl Permit {
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// The role under which the action was allowed; `None` for internal system work.
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
+    /// The audit name of the actor this permit was issued to.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The role's name as the audit log stores it.
+    pub fn role_name(&self) -> &'static str {
+        self.role.map_or("system", Role::as_str)
+    }
+}
+
+/// Why the policy refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// The actor may not do this; answering 403 reveals nothing they do not know.
+    Forbidden,
+    /// The actor may not know this resource exists; answer 404.
+    NotFound,
+}
+
+/// Decides one action on one resource. Deny by default; a permit names the role that allowed it.
+pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<Permit, Denied> {
+    if let ActorKind::System(name) = actor.kind {
+        // Internal work runs under a named system actor and is audited under that name.
+        return Ok(Permit {
+            action,
+            role: None,
+            actor: format!("system:{name}"),
+        });
+    }
+    let granting = actor
+        .grants
+        .iter()
+        .filter(|grant| role_may(grant.role, action))
+        .find(|grant| grant_covers(actor, grant, action, resource));
+    match granting {
+        Some(grant) => Ok(Permit {
+            action,
+            role: Some(grant.role),
+            actor: actor.audit_name(),
+        }),
+        None => Err(match resource {
+            // People outside your care are not yours to know about.
+            Resource::Person(_) => Denied::NotFound,
+            Resource::Own | Resource::Organisation(_) => Denied::Forbidden,
+        }),
+    }
+}
+
+fn grant_covers(actor: &Actor, grant: &Grant, action: Action, resource: &Resource<'_>) -> bool {
+    match resource {
+        Resource::Own => true,
+        Resource::Organisation(organisation) => grant.organisation == *organisation,
+        Resource::Person(scope) => {
+            if grant.organisation != scope.organisation {
+                return false;
+            }
+            match grant.role {
+                Role::ServiceUser => actor.person == Some(scope.person),
+                // A carer sees only people who consented to share with them, and never their
+                // consent settings or anything else the consent does not cover.
+                Role::Carer => {
+                    matches!(action, Action::ReadPerson | Action::ListPeople)
+                        && actor.person.is_some_and(|me| scope.consenting_to_carers.contains(&me))
+                }
+                Role::Clinician | Role::TeamLead => grant.team.is_some() && grant.team == scope.team,
+                Role::Researcher | Role::EngagementLead | Role::Admin => false,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

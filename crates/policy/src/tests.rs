@@ -1,0 +1,148 @@
+use cocare_core::{AccountId, Actor, ActorKind, Grant, OrganisationId, PersonId, Role, TeamId};
+
+use super::*;
+
+struct World {
+    org: OrganisationId,
+    other_org: OrganisationId,
+    team: TeamId,
+    other_team: TeamId,
+    me: PersonId,
+    carer: PersonId,
+}
+
+fn world() -> World {
+    World {
+        org: OrganisationId::from_u128(1),
+        other_org: OrganisationId::from_u128(2),
+        team: TeamId::from_u128(10),
+        other_team: TeamId::from_u128(11),
+        me: PersonId::from_u128(100),
+        carer: PersonId::from_u128(101),
+    }
+}
+
+fn actor(role: Role, org: OrganisationId, team: Option<TeamId>, person: Option<PersonId>) -> Actor {
+    Actor {
+        kind: ActorKind::Account(AccountId::from_u128(7)),
+        username: "someone".into(),
+        display_name: "Someone".into(),
+        person,
+        grants: vec![Grant {
+            role,
+            organisation: org,
+            team,
+        }],
+    }
+}
+
+fn scope(w: &World, consenting: Vec<PersonId>) -> PersonScope {
+    PersonScope {
+        person: w.me,
+        organisation: w.org,
+        team: Some(w.team),
+        consenting_to_carers: consenting,
+    }
+}
+
+#[test]
+fn a_service_user_reads_their_own_record_and_nobody_elses() {
+    let w = world();
+    let me = actor(Role::ServiceUser, w.org, None, Some(w.me));
+    let mine = scope(&w, vec![]);
+    let permit = decide(&me, Action::ReadPerson, &Resource::Person(&mine)).unwrap();
+    assert_eq!(permit.role(), Some(Role::ServiceUser));
+    let someone_else = PersonScope {
+        person: PersonId::from_u128(999),
+        ..mine
+    };
+    assert_eq!(
+        decide(&me, Action::ReadPerson, &Resource::Person(&someone_else)),
+        Err(Denied::NotFound)
+    );
+}
+
+#[test]
+fn a_carer_sees_a_person_only_while_consent_is_in_force() {
+    let w = world();
+    let carer = actor(Role::Carer, w.org, None, Some(w.carer));
+    let with_consent = scope(&w, vec![w.carer]);
+    let without = scope(&w, vec![]);
+    assert!(decide(&carer, Action::ReadPerson, &Resource::Person(&with_consent)).is_ok());
+    assert_eq!(
+        decide(&carer, Action::ReadPerson, &Resource::Person(&without)),
+        Err(Denied::NotFound)
+    );
+}
+
+#[test]
+fn a_carer_never_reads_or_changes_consent_settings() {
+    let w = world();
+    let carer = actor(Role::Carer, w.org, None, Some(w.carer));
+    let with_consent = scope(&w, vec![w.carer]);
+    for action in [Action::ReadConsents, Action::RecordConsent] {
+        assert!(
+            decide(&carer, action, &Resource::Person(&with_consent)).is_err(),
+            "{action:?}"
+        );
+    }
+}
+
+#[test]
+fn clinicians_see_people_in_their_own_team_only() {
+    let w = world();
+    let clinician = actor(Role::Clinician, w.org, Some(w.team), None);
+    let elsewhere = actor(Role::Clinician, w.org, Some(w.other_team), None);
+    let person = scope(&w, vec![]);
+    assert!(decide(&clinician, Action::ReadPerson, &Resource::Person(&person)).is_ok());
+    assert_eq!(
+        decide(&elsewhere, Action::ReadPerson, &Resource::Person(&person)),
+        Err(Denied::NotFound)
+    );
+}
+
+#[test]
+fn administrators_manage_accounts_but_never_read_clinical_records() {
+    let w = world();
+    let admin = actor(Role::Admin, w.org, None, None);
+    assert!(decide(&admin, Action::ManageAccounts, &Resource::Organisation(w.org)).is_ok());
+    assert_eq!(
+        decide(&admin, Action::ManageAccounts, &Resource::Organisation(w.other_org)),
+        Err(Denied::Forbidden)
+    );
+    let person = scope(&w, vec![]);
+    assert!(decide(&admin, Action::ReadPerson, &Resource::Person(&person)).is_err());
+}
+
+#[test]
+fn researchers_and_engagement_leads_never_read_identifiable_records() {
+    let w = world();
+    let person = scope(&w, vec![]);
+    for role in [Role::Researcher, Role::EngagementLead] {
+        let someone = actor(role, w.org, Some(w.team), None);
+        assert!(decide(&someone, Action::ReadPerson, &Resource::Person(&person)).is_err());
+        assert!(!actor_may(&someone, Action::ListPeople));
+    }
+}
+
+#[test]
+fn an_actor_with_no_grants_is_refused_everything_but_nothing_panics() {
+    let w = world();
+    let nobody = Actor {
+        grants: vec![],
+        ..actor(Role::Admin, w.org, None, None)
+    };
+    for action in Action::ALL {
+        assert!(decide(&nobody, action, &Resource::Own).is_err());
+        assert!(!actor_may(&nobody, action));
+    }
+}
+
+#[test]
+fn audit_names_are_distinct_and_dotted() {
+    let mut names: Vec<_> = Action::ALL.iter().map(|a| a.audit_name()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), Action::ALL.len());
+    assert!(names.iter().all(|n| n.contains('.')));
+}

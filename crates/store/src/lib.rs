@@ -1,0 +1,22 @@
+//! cocare's storage: one code path for SQLite (the embedded default) and PostgreSQL.
+//!
+//! Architecture invariants:
+//! - SQL is written once, with `$1, $2, …` placeholders, over `sqlx::Any`; columns are only
+//!   INTEGER/BIGINT, TEXT and BLOB, so both backends decode the same way.
+//! - Personal data is read or written only through methods that take a [`Permit`] and append an
+//!   audit row on the same transaction; dropping a [`WriteTxn`] without `commit` discards both.
+//! - The audit log is a hash chain; appends are serialised by the chain-head row.
+
+mod audit;
+mod backup;
+mod db;
+mod error;
+mod rows;
+
+pub use audit::{AuditEntry, AuditVerdict, ChainBreak, NewAuditEvent};
+pub use backup::{BackupSummary, RESTORE_ORDER};
+pub use db::{Backend, DatabaseUrl, Store, WriteTxn};
+pub use error::StoreError;
+pub use rows::*;
+
+pub use cocare_policy::Permit;

@@ -1,0 +1,60 @@
+//! HTML pages: extract, call one `cocare-app` function, render. Forms are parsed inside the
+//! handler (not by an extractor) so a form that fails validation is shown again as typed.
+
+pub mod admin;
+pub mod auth;
+pub mod home;
+pub mod people;
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::{Audience, WebError};
+use crate::gate::{SessionLookup, audience};
+
+/// `GET /health`: 200 when the store answers, 503 when it does not.
+pub async fn health(State(state): State<AppState>) -> Response {
+    match state.app.healthy().await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "store": "reachable" }))).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "store": "unreachable" })),
+        )
+            .into_response(),
+    }
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/cocare.css"),
+    )
+        .into_response()
+}
+
+/// Unknown paths: 404, except that any `/api/` path without a session is 401.
+pub async fn not_found(request: Request) -> Response {
+    let path = request.uri().path();
+    let who = audience(path);
+    let signed_in = request
+        .extensions()
+        .get::<SessionLookup>()
+        .and_then(SessionLookup::context)
+        .is_some();
+    if who == Audience::Json && !signed_in {
+        return WebError::new(who, StatusCode::UNAUTHORIZED, "Sign in first: POST /api/session").into_response();
+    }
+    WebError::new(
+        who,
+        StatusCode::NOT_FOUND,
+        "We could not find that page. Check the address, or go back to your home page.",
+    )
+    .into_response()
+}

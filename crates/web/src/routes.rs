@@ -1,0 +1,175 @@
+//! The route table: every route cocare serves, with the access it needs. The router is built
+//! from this table, and the role × route test walks it, so a route cannot exist without a
+//! policy entry.
+
+use axum::http::Method;
+use axum::routing::{MethodRouter, delete, get, post};
+use cocare_policy::Action;
+
+use crate::{AppState, api, pages};
+
+/// The access a route needs before its handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in, health, the stylesheet, the API description).
+    Public,
+    /// A signed-in person holding some role that may perform the action. The handler then asks
+    /// the policy about the one resource it touches.
+    SignedIn(Action),
+}
+
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn route(method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        method,
+        path,
+        access,
+        handler,
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    use Access::{Public, SignedIn};
+    use Action::*;
+    vec![
+        route(Method::GET, "/health", Public, get(pages::health)),
+        route(Method::GET, "/static/cocare.css", Public, get(pages::stylesheet)),
+        route(Method::GET, "/login", Public, get(pages::auth::get_login)),
+        route(Method::POST, "/login", Public, post(pages::auth::post_login)),
+        route(
+            Method::POST,
+            "/logout",
+            SignedIn(ViewHome),
+            post(pages::auth::post_logout),
+        ),
+        route(Method::GET, "/", SignedIn(ViewHome), get(pages::home::get_home)),
+        route(
+            Method::GET,
+            "/people",
+            SignedIn(ListPeople),
+            get(pages::people::get_people),
+        ),
+        route(
+            Method::GET,
+            "/people/{person}",
+            SignedIn(ReadPerson),
+            get(pages::people::get_person),
+        ),
+        route(
+            Method::POST,
+            "/people/{person}/consents",
+            SignedIn(RecordConsent),
+            post(pages::people::post_consent),
+        ),
+        route(
+            Method::POST,
+            "/people/{person}/consents/{consent}/withdraw",
+            SignedIn(RecordConsent),
+            post(pages::people::post_consent_withdrawal),
+        ),
+        route(
+            Method::GET,
+            "/admin",
+            SignedIn(ManageAccounts),
+            get(pages::admin::get_admin),
+        ),
+        route(
+            Method::POST,
+            "/admin/organisations",
+            SignedIn(ManageOrganisations),
+            post(pages::admin::post_organisation),
+        ),
+        route(
+            Method::POST,
+            "/admin/teams",
+            SignedIn(ManageOrganisations),
+            post(pages::admin::post_team),
+        ),
+        route(
+            Method::GET,
+            "/admin/accounts/new",
+            SignedIn(ManageAccounts),
+            get(pages::admin::get_new_account),
+        ),
+        route(
+            Method::POST,
+            "/admin/accounts",
+            SignedIn(ManageAccounts),
+            post(pages::admin::post_account),
+        ),
+        route(
+            Method::POST,
+            "/admin/accounts/{account}/disable",
+            SignedIn(ManageAccounts),
+            post(pages::admin::post_disable),
+        ),
+        route(
+            Method::POST,
+            "/admin/accounts/{account}/enable",
+            SignedIn(ManageAccounts),
+            post(pages::admin::post_enable),
+        ),
+        route(
+            Method::POST,
+            "/admin/accounts/{account}/password",
+            SignedIn(ManageAccounts),
+            post(pages::admin::post_password),
+        ),
+        route(
+            Method::GET,
+            "/admin/audit",
+            SignedIn(ReadAuditLog),
+            get(pages::admin::get_audit),
+        ),
+        route(Method::GET, "/api/openapi.json", Public, get(api::get_openapi)),
+        route(Method::POST, "/api/session", Public, post(api::post_session)),
+        route(
+            Method::DELETE,
+            "/api/session",
+            SignedIn(ViewHome),
+            delete(api::delete_session),
+        ),
+        route(Method::GET, "/api/v1/me", SignedIn(ViewHome), get(api::get_me)),
+        route(
+            Method::GET,
+            "/api/v1/people",
+            SignedIn(ListPeople),
+            get(api::get_people),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/people/{person}",
+            SignedIn(ReadPerson),
+            get(api::get_person),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/people/{person}/consents",
+            SignedIn(RecordConsent),
+            post(api::post_consent),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/people/{person}/consents/{consent}/withdraw",
+            SignedIn(RecordConsent),
+            post(api::post_consent_withdrawal),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/admin/accounts",
+            SignedIn(ManageAccounts),
+            get(api::get_accounts),
+        ),
+    ]
+}
+
+/// The table without handlers, for tests and documentation.
+pub fn route_table() -> Vec<(Method, &'static str, Access)> {
+    routes().into_iter().map(|r| (r.method, r.path, r.access)).collect()
+}
