@@ -184,6 +184,12 @@ impl Store {
         self.backend
     }
 
+    /// The pool itself, for maintenance and tests that must reach beneath the store (for
+    /// example to tamper with the audit log on purpose). Application code never calls this.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
