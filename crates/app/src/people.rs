@@ -79,20 +79,22 @@ fn consent_view(row: &ConsentRow) -> ConsentView {
 }
 
 impl App {
-    /// Asks the policy about one person; a refusal is audited and answered as not found.
+    /// Asks the policy about one person. A refusal ends the transaction (nothing in it is kept),
+    /// is audited in a transaction of its own, and is answered as not found.
     async fn decide_person(
         &self,
-        tx: &mut WriteTxn,
+        mut tx: WriteTxn,
         actor: &Actor,
         action: Action,
         person: PersonId,
-    ) -> Result<Permit, AppError> {
+    ) -> Result<(WriteTxn, Permit), AppError> {
         let Some(scope) = tx.person_scope(person).await? else {
             return Err(AppError::NotFound);
         };
         match decide(actor, action, &Resource::Person(&scope)) {
-            Ok(permit) => Ok(permit),
+            Ok(permit) => Ok((tx, permit)),
             Err(denied) => {
+                drop(tx);
                 self.audit_denial(actor, action.audit_name(), &format!("person:{person}"))
                     .await?;
                 Err(denied.into())
@@ -150,8 +152,8 @@ impl App {
     }
 
     pub async fn person(&self, actor: &Actor, person: PersonId) -> Result<PersonDetail, AppError> {
-        let mut tx = self.store.begin_write().await?;
-        let permit = self.decide_person(&mut tx, actor, Action::ReadPerson, person).await?;
+        let tx = self.store.begin_write().await?;
+        let (mut tx, permit) = self.decide_person(tx, actor, Action::ReadPerson, person).await?;
         let Some(row) = tx.read_person(&permit, person).await? else {
             return Err(AppError::NotFound);
         };
@@ -198,10 +200,8 @@ impl App {
         person: PersonId,
         form: &ConsentForm,
     ) -> Result<ConsentId, AppError> {
-        let mut tx = self.store.begin_write().await?;
-        let permit = self
-            .decide_person(&mut tx, actor, Action::RecordConsent, person)
-            .await?;
+        let tx = self.store.begin_write().await?;
+        let (mut tx, permit) = self.decide_person(tx, actor, Action::RecordConsent, person).await?;
         let carers = tx.carers_of(&permit, person).await?;
         let mut checks = Checks::default();
         let recipient = form.recipient.trim();
@@ -265,10 +265,8 @@ impl App {
 
     /// Withdraws a consent; it stops having effect at once.
     pub async fn withdraw_consent(&self, actor: &Actor, person: PersonId, consent: ConsentId) -> Result<(), AppError> {
-        let mut tx = self.store.begin_write().await?;
-        let permit = self
-            .decide_person(&mut tx, actor, Action::RecordConsent, person)
-            .await?;
+        let tx = self.store.begin_write().await?;
+        let (mut tx, permit) = self.decide_person(tx, actor, Action::RecordConsent, person).await?;
         let by = format!("{} ({})", actor.display_name, permit.role_name());
         if !tx.withdraw_consent(&permit, person, consent, &by).await? {
             return Err(AppError::NotFound);
@@ -279,10 +277,8 @@ impl App {
 
     /// The carers a consent form can name.
     pub async fn consent_choices(&self, actor: &Actor, person: PersonId) -> Result<Vec<CarerLinkRow>, AppError> {
-        let mut tx = self.store.begin_write().await?;
-        let permit = self
-            .decide_person(&mut tx, actor, Action::RecordConsent, person)
-            .await?;
+        let tx = self.store.begin_write().await?;
+        let (mut tx, permit) = self.decide_person(tx, actor, Action::RecordConsent, person).await?;
         let carers = tx.carers_of(&permit, person).await?;
         tx.commit().await?;
         Ok(carers)

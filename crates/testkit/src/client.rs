@@ -15,6 +15,9 @@ pub struct Client {
     pub csrf: String,
     /// A bearer token, when signed in through the API.
     pub bearer: Option<String>,
+    /// Send the CSRF token as `X-CSRF-Token` on state-changing requests (as cocare's own
+    /// API clients do). Tests of CSRF refusal turn this off.
+    pub csrf_header: bool,
 }
 
 #[derive(Debug)]
@@ -48,6 +51,7 @@ impl Client {
             cookies: BTreeMap::new(),
             csrf: String::new(),
             bearer: None,
+            csrf_header: true,
         }
     }
 
@@ -60,7 +64,7 @@ impl Client {
     }
 
     pub async fn request(&mut self, method: Method, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
-        let mut builder = Request::builder().method(method).uri(path);
+        let mut builder = Request::builder().method(method.clone()).uri(path);
         if !self.cookies.is_empty() {
             let cookie = self
                 .cookies
@@ -72,6 +76,9 @@ impl Client {
         }
         if let Some(token) = &self.bearer {
             builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if self.csrf_header && !self.csrf.is_empty() && !matches!(method, Method::GET | Method::HEAD) {
+            builder = builder.header("x-csrf-token", self.csrf.clone());
         }
         if let Some(content_type) = content_type {
             builder = builder.header(header::CONTENT_TYPE, content_type);

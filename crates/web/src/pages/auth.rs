@@ -112,7 +112,15 @@ pub async fn get_login(
     response
 }
 
-pub async fn post_login(State(state): State<AppState>, headers: axum::http::HeaderMap, body: Bytes) -> HtmlResult {
+pub async fn post_login(
+    State(state): State<AppState>,
+    MaybeSignedIn(session): MaybeSignedIn,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> HtmlResult {
+    if session.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
     let form = FormFields::parse(&body);
     let username = form.get("username");
     let password = form.get("password");

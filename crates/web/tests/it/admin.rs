@@ -1,0 +1,145 @@
+use axum::http::StatusCode;
+use cocare_store::Backend;
+use cocare_testkit::{TestApp, backends};
+
+#[tokio::test]
+async fn an_account_form_with_mistakes_keeps_what_was_typed_but_not_the_password() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut admin = app.signed_in("admin").await;
+    let page = admin.get("/admin/accounts/new").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let reply = admin
+        .post_form(
+            "/admin/accounts",
+            &[
+                ("username", "new.clinician"),
+                ("display_name", "Dr Nia Evans"),
+                ("password", "short"),
+                ("role", "clinician"),
+                ("team", ""),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("value=\"new.clinician\""));
+    assert!(reply.body.contains("value=\"Dr Nia Evans\""));
+    assert!(!reply.body.contains("value=\"short\""), "the password is never echoed");
+    assert!(
+        reply.body.contains("href=\"#password\"") && reply.body.contains("href=\"#team\""),
+        "{}",
+        reply.body
+    );
+    assert!(
+        app.app
+            .store()
+            .account_by_username("new.clinician")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_creates_disables_and_resets_accounts_from_the_web() {
+    for backend in backends().await {
+        let app = TestApp::spawn(backend).await;
+        let mut admin = app.signed_in("admin").await;
+        let overview = admin.get("/admin").await;
+        let team_id = {
+            let start = overview.body.find("North Community Team").unwrap();
+            let _ = start;
+            app.app
+                .store()
+                .teams(app.app.store().organisations().await.unwrap()[0].id)
+                .await
+                .unwrap()[0]
+                .id
+        };
+        let reply = admin
+            .post_form(
+                "/admin/accounts",
+                &[
+                    ("username", "nia"),
+                    ("display_name", "Nia Evans"),
+                    ("password", "a long enough password"),
+                    ("role", "clinician"),
+                    ("team", &team_id.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{backend:?}: {}", reply.body);
+        let mut nia = app.anonymous();
+        nia.sign_in("nia", "a long enough password").await;
+        assert_eq!(nia.get("/people").await.status, StatusCode::OK);
+
+        let id = app.app.store().account_by_username("nia").await.unwrap().unwrap().id;
+        admin.get("/admin").await;
+        let reply = admin.post_form(&format!("/admin/accounts/{id}/disable"), &[]).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            nia.get("/people").await.status,
+            StatusCode::SEE_OTHER,
+            "a disabled account is signed out at once"
+        );
+        let mut again = app.anonymous();
+        again.get("/login").await;
+        let reply = again
+            .post_form("/login", &[("username", "nia"), ("password", "a long enough password")])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+
+        let reply = admin.post_form(&format!("/admin/accounts/{id}/enable"), &[]).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+        let reply = admin
+            .post_form(
+                &format!("/admin/accounts/{id}/password"),
+                &[("password", "another long password")],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+        let mut renewed = app.anonymous();
+        renewed.sign_in("nia", "another long password").await;
+    }
+}
+
+#[tokio::test]
+async fn administrators_add_teams_and_organisations_and_names_must_be_unique() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut admin = app.signed_in("admin").await;
+    let org = app.app.store().organisations().await.unwrap()[0].id;
+    let reply = admin
+        .post_form(
+            "/admin/teams",
+            &[("organisation", &org.to_string()), ("name", "Early Intervention")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let reply = admin
+        .post_form(
+            "/admin/teams",
+            &[("organisation", &org.to_string()), ("name", "Early Intervention")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("already has a team with this name"));
+    let reply = admin
+        .post_form("/admin/organisations", &[("name", "Riverside Recovery College")])
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/admin").await;
+    assert!(
+        page.body.contains("Riverside Recovery College"),
+        "the creator administers the new organisation"
+    );
+}
+
+#[tokio::test]
+async fn administrators_see_the_audit_log_by_id_and_never_clinical_records() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut admin = app.signed_in("admin").await;
+    let page = admin.get("/admin/audit").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("person.record"));
+    let sam = app.person_of("sam").await;
+    assert_eq!(admin.get(&format!("/people/{sam}")).await.status, StatusCode::FORBIDDEN);
+}

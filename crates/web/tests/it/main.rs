@@ -1,0 +1,29 @@
+//! cocare-web's one integration-test binary: the real router over a seeded store, on SQLite and
+//! on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod admin;
+mod api;
+mod auth;
+mod matrix;
+mod people;
+
+use cocare_app::ConsentForm;
+use cocare_core::{Actor, ConsentId};
+use cocare_testkit::TestApp;
+
+/// A fresh consent from Sam to Casey (made by the system actor), for tests that withdraw one.
+pub async fn fresh_consent(app: &TestApp) -> ConsentId {
+    let sam = app.person_of("sam").await;
+    let casey = app.person_of("casey").await;
+    let form = ConsentForm {
+        recipient: format!("carer:{casey}"),
+        parts: vec!["goals".into()],
+        note: String::new(),
+    };
+    app.app
+        .record_consent(&Actor::system("test"), sam, &form)
+        .await
+        .unwrap()
+}

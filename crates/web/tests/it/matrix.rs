@@ -1,0 +1,170 @@
+//! Every route × every role, against a table kept here. A route added to the route table
+//! without a row here fails this test; a policy change shows up as a changed row.
+
+use std::collections::BTreeMap;
+
+use axum::http::{Method, StatusCode};
+use cocare_testkit::{Client, Reply, TestApp, backends};
+use cocare_web::routes::route_table;
+
+/// Allowed past the gate, denied, or asked to sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    A,
+    D,
+    S,
+}
+use Outcome::{A, D, S};
+
+const PEOPLE: [&str; 8] = [
+    "anonymous",
+    "sam",
+    "casey",
+    "alex",
+    "jordan",
+    "riley",
+    "morgan",
+    "admin",
+];
+
+/// Columns: anonymous, service user (sam), carer (casey), clinician (alex), team lead (jordan),
+/// researcher (riley), engagement lead (morgan), administrator (admin).
+fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
+    let public = [A, A, A, A, A, A, A, A];
+    let signed_in = [S, A, A, A, A, A, A, A];
+    let care = [S, A, A, A, A, D, D, D];
+    let consent_write = [S, A, D, A, D, D, D, D];
+    let admin = [S, D, D, D, D, D, D, A];
+    BTreeMap::from([
+        (("GET", "/health"), public),
+        (("GET", "/static/cocare.css"), public),
+        (("GET", "/login"), public),
+        (("POST", "/login"), public),
+        (("POST", "/logout"), signed_in),
+        (("GET", "/"), signed_in),
+        (("GET", "/people"), care),
+        (("GET", "/people/{person}"), care),
+        (("POST", "/people/{person}/consents"), consent_write),
+        (("POST", "/people/{person}/consents/{consent}/withdraw"), consent_write),
+        (("GET", "/admin"), admin),
+        (("POST", "/admin/organisations"), admin),
+        (("POST", "/admin/teams"), admin),
+        (("GET", "/admin/accounts/new"), admin),
+        (("POST", "/admin/accounts"), admin),
+        (("POST", "/admin/accounts/{account}/disable"), admin),
+        (("POST", "/admin/accounts/{account}/enable"), admin),
+        (("POST", "/admin/accounts/{account}/password"), admin),
+        (("GET", "/admin/audit"), admin),
+        (("GET", "/api/openapi.json"), public),
+        (("POST", "/api/session"), public),
+        (("DELETE", "/api/session"), signed_in),
+        (("GET", "/api/v1/me"), signed_in),
+        (("GET", "/api/v1/people"), care),
+        (("GET", "/api/v1/people/{person}"), care),
+        (("POST", "/api/v1/people/{person}/consents"), consent_write),
+        (
+            ("POST", "/api/v1/people/{person}/consents/{consent}/withdraw"),
+            consent_write,
+        ),
+        (("GET", "/api/v1/admin/accounts"), admin),
+    ])
+}
+
+fn classify(reply: &Reply) -> Outcome {
+    assert!(
+        !reply.status.is_server_error(),
+        "server error: {} {}",
+        reply.status,
+        reply.body
+    );
+    match reply.status {
+        StatusCode::UNAUTHORIZED => S,
+        StatusCode::SEE_OTHER if reply.location().is_some_and(|l| l.starts_with("/login?next=")) => S,
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => D,
+        _ => A,
+    }
+}
+
+async fn client_for(app: &TestApp, who: &str) -> Client {
+    if who == "anonymous" {
+        app.anonymous()
+    } else {
+        app.signed_in(who).await
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_the_policy_table_says() {
+    for backend in backends().await {
+        let app = TestApp::spawn(backend).await;
+        let sam = app.person_of("sam").await;
+        // A throwaway account for the account routes, so the matrix changes no demo login.
+        let target = app.signed_in("admin").await;
+        drop(target);
+        let form = cocare_app::AccountForm {
+            username: "matrix-target".into(),
+            display_name: "Matrix target".into(),
+            password: "a long enough password".into(),
+            role: "researcher".into(),
+            ..Default::default()
+        };
+        let target = app
+            .app
+            .create_account(&cocare_core::Actor::system("test"), &form)
+            .await
+            .unwrap();
+
+        let table = expected();
+        let routes = route_table();
+        let mut missing = Vec::new();
+        for (method, path, _) in &routes {
+            if !table.contains_key(&(method.as_str(), *path)) {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "routes without a row in the policy table: {missing:?}"
+        );
+        assert_eq!(
+            table.len(),
+            routes.len(),
+            "the table has rows for routes that do not exist"
+        );
+
+        let mut clients = BTreeMap::new();
+        for who in PEOPLE {
+            clients.insert(who, client_for(&app, who).await);
+        }
+        let mut wrong = Vec::new();
+        for (method, path, _) in &routes {
+            let row = table[&(method.as_str(), *path)];
+            for (column, who) in PEOPLE.iter().enumerate() {
+                let consent = crate::fresh_consent(&app).await;
+                let concrete = path
+                    .replace("{person}", &sam.to_string())
+                    .replace("{consent}", &consent.to_string())
+                    .replace("{account}", &target.to_string());
+                let client = clients.get_mut(who).unwrap();
+                let reply = match (method.clone(), path.starts_with("/api/")) {
+                    (Method::GET, _) => client.get(&concrete).await,
+                    (Method::POST, true) => client.post_json(&concrete, &serde_json::json!({})).await,
+                    (Method::POST, false) => client.post_form(&concrete, &[]).await,
+                    (other, _) => client.request(other, &concrete, None, Vec::new()).await,
+                };
+                let got = classify(&reply);
+                if got != row[column] {
+                    wrong.push(format!(
+                        "{method} {path} as {who}: expected {:?}, got {got:?} ({})",
+                        row[column], reply.status
+                    ));
+                }
+                // Signing out ends the session: sign in again for the next route.
+                if *path == "/logout" || (*path == "/api/session" && *method == Method::DELETE) {
+                    clients.insert(who, client_for(&app, who).await);
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{backend:?}:\n{}", wrong.join("\n"));
+    }
+}
