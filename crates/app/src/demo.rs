@@ -278,13 +278,13 @@ impl App {
 
 fn demo_logins() -> Vec<DemoLogin> {
     [
-        ("sam", Role::ServiceUser, "Sam (service user)"),
-        ("casey", Role::Carer, "Casey (carer)"),
-        ("alex", Role::Clinician, "Alex Morgan (care coordinator, North)"),
-        ("taylor", Role::Clinician, "Taylor Reid (care coordinator, South)"),
-        ("jordan", Role::TeamLead, "Jordan Blake (team lead, North)"),
-        ("riley", Role::Researcher, "Riley Chen (researcher)"),
-        ("morgan", Role::EngagementLead, "Morgan Ade (engagement lead)"),
+        ("sam", Role::ServiceUser, "Sam"),
+        ("casey", Role::Carer, "Casey"),
+        ("alex", Role::Clinician, "Alex Morgan"),
+        ("taylor", Role::Clinician, "Taylor Reid"),
+        ("jordan", Role::TeamLead, "Jordan Blake"),
+        ("riley", Role::Researcher, "Riley Chen"),
+        ("morgan", Role::EngagementLead, "Morgan Ade"),
         ("admin", Role::Admin, "Demo administrator"),
     ]
     .into_iter()

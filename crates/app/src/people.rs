@@ -44,6 +44,9 @@ pub struct PersonDetail {
     /// For a carer: what this person has chosen to share with them.
     pub shared_with_me: Vec<&'static str>,
     pub can_record_consent: bool,
+    /// False for carers: they see the person's name and what is shared with them, not the
+    /// clinical record's demographic fields (which are then blank).
+    pub demographics_shared: bool,
 }
 
 /// The consent form as typed (all strings), checked by `record_consent`.
@@ -183,7 +186,22 @@ impl App {
         }
         let can_record_consent = decide(actor, Action::RecordConsent, &Resource::Person(&scope)).is_ok();
         tx.commit().await?;
+        let demographics_shared = permit.role() != Some(Role::Carer);
+        let mut row = row;
+        if !demographics_shared {
+            for field in [
+                &mut row.date_of_birth,
+                &mut row.gender,
+                &mut row.ethnicity,
+                &mut row.preferred_language,
+            ] {
+                field.clear();
+            }
+            row.team_id = None;
+            row.team_name = None;
+        }
         Ok(PersonDetail {
+            demographics_shared,
             viewed_as: permit.role().unwrap_or(Role::Admin),
             person: row,
             carers,
@@ -255,7 +273,7 @@ impl App {
                 },
                 scope: SharedPart::scope_text(&parts),
                 note: form.note.trim().to_owned(),
-                recorded_by: format!("{} ({})", actor.display_name, permit.role_name()),
+                recorded_by: recorder(actor, &permit),
             },
         )
         .await?;
@@ -267,7 +285,7 @@ impl App {
     pub async fn withdraw_consent(&self, actor: &Actor, person: PersonId, consent: ConsentId) -> Result<(), AppError> {
         let tx = self.store.begin_write().await?;
         let (mut tx, permit) = self.decide_person(tx, actor, Action::RecordConsent, person).await?;
-        let by = format!("{} ({})", actor.display_name, permit.role_name());
+        let by = recorder(actor, &permit);
         if !tx.withdraw_consent(&permit, person, consent, &by).await? {
             return Err(AppError::NotFound);
         }
@@ -282,6 +300,14 @@ impl App {
         let carers = tx.carers_of(&permit, person).await?;
         tx.commit().await?;
         Ok(carers)
+    }
+}
+
+/// How a consent decision's author is shown: their name and the role they acted in.
+fn recorder(actor: &Actor, permit: &Permit) -> String {
+    match permit.role() {
+        Some(role) => format!("{} ({})", actor.display_name, role.label().to_lowercase()),
+        None => actor.display_name.clone(),
     }
 }
 

@@ -134,10 +134,11 @@ pub struct PersonJson {
     pub id: String,
     pub given_name: String,
     pub family_name: String,
-    pub date_of_birth: String,
-    pub gender: String,
-    pub ethnicity: String,
-    pub preferred_language: String,
+    /// Absent for carers, who see only what is shared with them.
+    pub date_of_birth: Option<String>,
+    pub gender: Option<String>,
+    pub ethnicity: Option<String>,
+    pub preferred_language: Option<String>,
     pub team: Option<String>,
     /// The role under which you see this record.
     pub viewed_as: String,
@@ -291,15 +292,16 @@ pub async fn get_person(
 ) -> Result<Json<PersonJson>, WebError> {
     let person = person_id(&raw, Audience::Json)?;
     let detail = state.app.person(signed_in.actor(), person).await.json()?;
+    let shown = detail.demographics_shared;
     let p = detail.person;
     Ok(Json(PersonJson {
         id: p.id.to_string(),
         given_name: p.given_name,
         family_name: p.family_name,
-        date_of_birth: p.date_of_birth,
-        gender: p.gender,
-        ethnicity: p.ethnicity,
-        preferred_language: p.preferred_language,
+        date_of_birth: shown.then_some(p.date_of_birth),
+        gender: shown.then_some(p.gender),
+        ethnicity: shown.then_some(p.ethnicity),
+        preferred_language: shown.then_some(p.preferred_language),
         team: p.team_name,
         viewed_as: detail.viewed_as.as_str().to_owned(),
         carers: detail

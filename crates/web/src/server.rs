@@ -17,7 +17,7 @@ use crate::routes::routes;
 /// The largest request body accepted (forms and JSON); larger ones get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (on for deployments behind HTTPS; off for plain-HTTP local use).
     pub secure_cookies: bool,
@@ -25,14 +25,6 @@ pub struct WebConfig {
     pub demo: bool,
 }
 
-impl Default for WebConfig {
-    fn default() -> Self {
-        WebConfig {
-            secure_cookies: false,
-            demo: false,
-        }
-    }
-}
 
 /// The whole application router: every route from the table, behind its access gate.
 pub fn router(state: AppState) -> Router {

@@ -66,6 +66,11 @@ pub async fn get_people(State(state): State<AppState>, signed_in: SignedIn) -> H
 }
 
 impl PersonPage {
+    /// Whether the person reading is the person the record is about.
+    fn is_own_record(&self) -> bool {
+        self.detail.viewed_as == Role::ServiceUser
+    }
+
     fn ticked(&self, value: &str) -> bool {
         self.form_parts.iter().any(|p| p == value)
     }

@@ -65,6 +65,11 @@ async fn a_carer_sees_only_while_consent_holds_and_withdrawal_takes_effect_at_on
         );
         let json = casey.get(&format!("/api/v1/people/{sam}")).await.json();
         assert!(json["consents"].is_null());
+        assert!(
+            json["date_of_birth"].is_null(),
+            "a carer does not see the clinical record"
+        );
+        assert_eq!(json["given_name"], "Sam");
         assert!(!json["shared_with_me"].as_array().unwrap().is_empty());
 
         // Sam withdraws every consent given to Casey, through the page.

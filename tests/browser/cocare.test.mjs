@@ -1,0 +1,195 @@
+// Browser tests: a real `cocare serve --demo` on a random port, Debian's chromium driven by
+// playwright-core, axe-core run on every page at desktop and phone widths.
+//
+// COCARE_BIN names the binary (default: ../../target/debug/cocare). Screenshots go to
+// tests/browser/screenshots/ for a person to look at.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const bin = process.env.COCARE_BIN || join(here, '../../target/debug/cocare');
+const shots = join(here, 'screenshots');
+const PASSWORD = 'cocare-demo-2026';
+const PHONE = { width: 375, height: 740 };
+const DESKTOP = { width: 1280, height: 900 };
+
+let server;
+let base;
+let browser;
+let dataDir;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'cocare-browser-'));
+  server = spawn(bin, ['serve', '--demo', '--bind', '127.0.0.1:0', '--database-url', `sqlite://${join(dataDir, 'cocare.sqlite3')}`], {
+    env: { ...process.env, RUST_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  base = await new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`cocare did not start: ${seen}`)), 60_000);
+    server.stdout.on('data', (chunk) => {
+      seen += chunk.toString();
+      const match = seen.match(/serving on (http:\/\/[0-9.:]+)/);
+      if (match) { clearTimeout(timer); resolve(match[1]); }
+    });
+    server.on('exit', (code) => reject(new Error(`cocare exited with ${code}: ${seen}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Runs axe-core (WCAG 2.0–2.2 A and AA) on the page and fails listing every violation. */
+async function assertAccessible(page, label) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  }));
+  const problems = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  assert.deepEqual(problems, [], `${label}: axe found violations`);
+}
+
+/** Looks at the page at desktop and phone width: axe clean at both, nothing wider than the phone. */
+async function check(page, name) {
+  await page.setViewportSize(DESKTOP);
+  await assertAccessible(page, `${name} (desktop)`);
+  await page.screenshot({ path: join(shots, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await assertAccessible(page, `${name} (phone)`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `${name}: the page is ${overflow}px wider than a phone screen`);
+  await page.screenshot({ path: join(shots, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize(DESKTOP);
+}
+
+async function signIn(username) {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/`);
+  return { context, page };
+}
+
+test('the sign-in page is accessible and a wrong password shows an error summary linked to the field', async () => {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  assert.match(page.url(), /\/login\?next=%2F$/);
+  await check(page, 'login');
+  await page.getByLabel('Username').fill('alex');
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const summary = page.getByRole('alert');
+  await summary.waitFor();
+  assert.match(await summary.innerText(), /username or password is not right/);
+  assert.equal(await page.getByLabel('Username').inputValue(), 'alex', 'what was typed is kept');
+  await check(page, 'login-error');
+  await summary.getByRole('link').click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'username', 'the summary link moves focus to the field');
+  await context.close();
+});
+
+test('keyboard users reach a visible skip link first', async () => {
+  const { context, page } = await signIn('alex');
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => ({ text: document.activeElement.textContent, left: document.activeElement.getBoundingClientRect().left }));
+  assert.equal(focused.text, 'Skip to main content');
+  assert.ok(focused.left >= 0, 'the focused skip link is on screen');
+  await context.close();
+});
+
+test('a clinician sees their team caseload and a record with its consent choices', async () => {
+  const { context, page } = await signIn('alex');
+  assert.match(await page.locator('h1').innerText(), /Welcome, Alex Morgan/);
+  await check(page, 'home-clinician');
+  assert.equal(await page.getByRole('link', { name: 'Administration' }).count(), 0, 'no administration for clinicians');
+  await page.getByRole('link', { name: 'Your caseload' }).click();
+  await page.waitForURL(`${base}/people`);
+  const rows = page.locator('tbody tr');
+  assert.equal(await rows.count(), 12, 'the North team caseload');
+  await check(page, 'caseload');
+  await page.getByRole('link', { name: /^Sam / }).click();
+  await page.getByRole('heading', { name: 'Consent choices' }).waitFor();
+  await check(page, 'person-clinician');
+  await context.close();
+});
+
+test('a service user sees only their own record, records a consent choice and fixes a mistake', async () => {
+  const { context, page } = await signIn('sam');
+  await check(page, 'home-service-user');
+  await page.getByRole('link', { name: 'Your record and consent choices' }).click();
+  await page.getByRole('heading', { name: 'Choose what to share' }).waitFor();
+  // A mistake first: research chosen, nothing ticked.
+  await page.getByLabel('Who may see it').selectOption('research');
+  await page.getByLabel('In your own words (optional)').fill('Only without my name, please.');
+  await page.getByRole('button', { name: 'Record consent' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.equal(await page.getByLabel('In your own words (optional)').inputValue(), 'Only without my name, please.');
+  await check(page, 'consent-error');
+  await page.getByLabel('My records, with my name and details removed').check();
+  await page.getByRole('button', { name: 'Record consent' }).click();
+  await page.getByRole('status').waitFor();
+  assert.match(await page.getByRole('status').innerText(), /Consent recorded/);
+  assert.match(await page.locator('table').innerText(), /Only without my name, please/);
+  await check(page, 'person-service-user');
+  // Nobody else's record, and no administration.
+  const response = await page.goto(`${base}/admin`);
+  assert.equal(response.status(), 403);
+  await check(page, 'forbidden');
+  await page.goto(`${base}/people`);
+  assert.equal(await page.locator('tbody tr').count(), 1);
+  await context.close();
+});
+
+test('a carer sees what is shared with them and not the consent settings', async () => {
+  const { context, page } = await signIn('casey');
+  await page.getByRole('link', { name: 'People who share with you' }).first().click();
+  await page.locator('tbody tr th a').first().click();
+  await page.getByRole('heading', { name: /shares with you/ }).waitFor();
+  assert.equal(await page.getByText('Date of birth').count(), 0, 'a carer does not see the clinical record');
+  assert.equal(await page.getByRole('heading', { name: 'Consent choices' }).count(), 0);
+  await check(page, 'person-carer');
+  await context.close();
+});
+
+test('an administrator manages accounts and reads the audit log', async () => {
+  const { context, page } = await signIn('admin');
+  await page.getByRole('link', { name: 'Organisations, teams and accounts' }).click();
+  await page.getByRole('heading', { name: 'Administration' }).waitFor();
+  await check(page, 'admin');
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  await page.getByLabel('Username').fill('nia');
+  await page.getByLabel('Role').selectOption('clinician');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.equal(await page.getByLabel('Username').inputValue(), 'nia', 'what was typed is kept');
+  await check(page, 'account-error');
+  await page.goto(`${base}/admin/audit`);
+  assert.ok(await page.locator('tbody tr').count() > 10);
+  await check(page, 'audit');
+  await context.close();
+});
