@@ -40,7 +40,7 @@ pub async fn backends() -> Vec<Backend> {
 async fn postgres_available() -> bool {
     sqlx::any::install_default_drivers();
     let url = admin_postgres_url();
-    let attempt = tokio::time::timeout(Duration::from_secs(5), sqlx::AnyConnection::connect_any(&url)).await;
+    let attempt = tokio::time::timeout(Duration::from_secs(5), connect(&url)).await;
     match attempt {
         Ok(Ok(_)) => true,
         Ok(Err(err)) => postgres_missing(&format!("{err}")),
@@ -59,15 +59,9 @@ fn postgres_missing(why: &str) -> bool {
     false
 }
 
-trait ConnectAny {
-    async fn connect_any(url: &str) -> Result<sqlx::AnyConnection, sqlx::Error>;
-}
-
-impl ConnectAny for sqlx::AnyConnection {
-    async fn connect_any(url: &str) -> Result<sqlx::AnyConnection, sqlx::Error> {
-        use sqlx::Connection;
-        sqlx::AnyConnection::connect(url).await
-    }
+async fn connect(url: &str) -> Result<sqlx::AnyConnection, sqlx::Error> {
+    use sqlx::Connection;
+    sqlx::AnyConnection::connect(url).await
 }
 
 /// A fresh, empty database, removed when dropped.
@@ -92,7 +86,7 @@ impl TestDb {
             Backend::Postgres => {
                 sqlx::any::install_default_drivers();
                 let name = format!("cocare_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = sqlx::AnyConnection::connect_any(&admin_postgres_url()).await.unwrap();
+                let mut admin = connect(&admin_postgres_url()).await.unwrap();
                 admin
                     .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .await
@@ -126,7 +120,7 @@ impl Drop for TestDb {
                     return;
                 };
                 runtime.block_on(async move {
-                    if let Ok(mut admin) = sqlx::AnyConnection::connect_any(&admin_postgres_url()).await {
+                    if let Ok(mut admin) = connect(&admin_postgres_url()).await {
                         let _ = admin
                             .execute(sqlx::AssertSqlSafe(format!(
                                 "DROP DATABASE IF EXISTS {name} WITH (FORCE)"

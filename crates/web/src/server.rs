@@ -25,7 +25,6 @@ pub struct WebConfig {
     pub demo: bool,
 }
 
-
 /// The whole application router: every route from the table, behind its access gate.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
