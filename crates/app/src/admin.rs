@@ -39,6 +39,16 @@ pub struct AccountForm {
     pub person: String,
 }
 
+/// The add-a-role form as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleForm {
+    pub role: String,
+    /// An organisation id or name; empty for the only organisation.
+    pub organisation: String,
+    /// A team id or name; empty for none.
+    pub team: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrganisationForm {
     pub name: String,
@@ -80,17 +90,27 @@ impl App {
 
     pub async fn admin_overview(&self, actor: &Actor) -> Result<AdminOverview, AppError> {
         let mut organisations = Vec::new();
+        let mut permits = Vec::new();
         for organisation in self.store.organisations().await? {
-            if decide(actor, Action::ManageAccounts, &Resource::Organisation(organisation.id)).is_err() {
+            let Ok(permit) = decide(actor, Action::ManageAccounts, &Resource::Organisation(organisation.id)) else {
                 continue;
-            }
+            };
             let teams = self.store.teams(organisation.id).await?;
             let accounts = self.store.accounts_in(organisation.id).await?;
+            permits.push((permit, format!("organisation:{}/accounts", organisation.id)));
             organisations.push(OrganisationAdmin {
                 organisation,
                 teams,
                 accounts,
             });
+        }
+        // Staff names are personal data too: the read is audited.
+        if !permits.is_empty() {
+            let mut tx = self.store.begin_write().await?;
+            for (permit, subject) in &permits {
+                tx.audit_permit(permit, subject).await?;
+            }
+            tx.commit().await?;
         }
         if organisations.is_empty() && !actor.has_role(Role::Admin) {
             return Err(AppError::Forbidden);
@@ -283,6 +303,106 @@ impl App {
                     .filter(|_| actor.account_id().is_none())
             })
             .ok_or(AppError::NotFound)
+    }
+
+    /// Gives an existing account another role. The account is signed out, so its next sign-in
+    /// carries the new role.
+    pub async fn grant_role(&self, actor: &Actor, account: AccountId, form: &RoleForm) -> Result<(), AppError> {
+        let mut checks = Checks::default();
+        let role = Role::parse(&form.role).ok();
+        if role.is_none() {
+            checks.fail("role", "Choose a role");
+        }
+        let organisation = self.organisation_named(&form.organisation).await?;
+        if organisation.is_none() {
+            checks.fail("organisation", "Choose an organisation");
+        }
+        let mut team = None;
+        if let Some(organisation) = &organisation {
+            let raw = form.team.trim();
+            if !raw.is_empty() {
+                team = self
+                    .store
+                    .teams(organisation.id)
+                    .await?
+                    .into_iter()
+                    .find(|t| t.name == raw || TeamId::parse(raw).is_ok_and(|id| id == t.id));
+                if team.is_none() {
+                    checks.fail("team", "Choose a team of this organisation");
+                }
+            } else if role.is_some_and(Role::needs_team) {
+                checks.fail("team", "Clinicians and team leads belong to a team: choose one");
+            }
+        }
+        let (Some(role), Some(organisation)) = (role, organisation) else {
+            checks.finish()?;
+            return Err(AppError::Validation(vec![]));
+        };
+        let grant = Grant {
+            role,
+            organisation: organisation.id,
+            team: team.map(|t| t.id),
+        };
+        let existing = self.store.grants(account).await?;
+        if existing.contains(&grant) {
+            checks.fail("role", "This account already has this role");
+        }
+        let target = self.store.account(account).await?.ok_or(AppError::NotFound)?;
+        if matches!(role, Role::ServiceUser | Role::Carer) && target.person_id.is_none() {
+            checks.fail(
+                "role",
+                "Service users and carers sign in to their own record: create a new account for them",
+            );
+        }
+        checks.finish()?;
+        let permit = Self::admin_permit(actor, Action::ManageAccounts, organisation.id)?;
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_grant(account, &grant).await?;
+        tx.delete_sessions_of(account).await?;
+        tx.audit_permit(&permit, &format!("account:{account}/grant:{}", role.as_str()))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes one role from an account. The last role cannot be removed (disable the account
+    /// instead), nor an administrator's own administrator role.
+    pub async fn revoke_role(&self, actor: &Actor, account: AccountId, grant: &str) -> Result<(), AppError> {
+        let permit = self.managed_account(actor, account).await?;
+        let summaries = self.accounts(actor).await?;
+        let Some(summary) = summaries.iter().find(|a| a.id == account) else {
+            return Err(AppError::NotFound);
+        };
+        let Some(target) = summary.grants.iter().find(|g| g.id == grant) else {
+            return Err(AppError::NotFound);
+        };
+        if decide(
+            actor,
+            Action::ManageAccounts,
+            &Resource::Organisation(target.organisation_id),
+        )
+        .is_err()
+        {
+            return Err(AppError::NotFound);
+        }
+        if summary.grants.len() == 1 {
+            return Err(AppError::Conflict(
+                "This is the account's only role. Disable the account instead of removing it".into(),
+            ));
+        }
+        if actor.account_id() == Some(account) && target.role == Role::Admin {
+            return Err(AppError::Conflict(
+                "You cannot remove your own administrator role".into(),
+            ));
+        }
+        let mut tx = self.store.begin_write().await?;
+        if !tx.delete_grant(account, grant).await? {
+            return Err(AppError::NotFound);
+        }
+        tx.audit_permit(&permit, &format!("account:{account}/revoke:{}", target.role.as_str()))
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Disables (or re-enables) an account; disabling signs it out everywhere.

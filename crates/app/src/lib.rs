@@ -15,7 +15,7 @@ mod secret;
 
 use std::time::Duration;
 
-pub use admin::{AccountForm, AdminOverview, OrganisationForm, TeamForm};
+pub use admin::{AccountForm, AdminOverview, OrganisationForm, RoleForm, TeamForm};
 pub use auth::{LoginOutcome, SessionContext, THROTTLE_FAILURES, THROTTLE_MINUTES};
 pub use cocare_store::{AuditEntry, AuditVerdict, DatabaseUrl, Store, StoreError};
 pub use demo::{DEMO_PASSWORD, DemoLogin, DemoSummary};

@@ -32,11 +32,19 @@ enum Command {
     Backup(cmd::backup::Backup),
     /// Load a backup into an empty database.
     Restore(cmd::backup::Restore),
+    /// Measure the hot paths and print the figures.
+    #[command(subcommand)]
+    Bench(cmd::bench::Bench),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cmd::init_logging();
+    // Benchmarks print their own figures; per-request log lines would drown them.
+    cmd::init_logging(if matches!(cli.command, Command::Bench(_)) {
+        "warn"
+    } else {
+        "info,sqlx=warn"
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -53,6 +61,7 @@ fn main() -> ExitCode {
             Command::Audit(args) => args.run().await,
             Command::Backup(args) => args.run().await,
             Command::Restore(args) => args.run().await,
+            Command::Bench(args) => args.run().await,
         }
     });
     match result {

@@ -75,7 +75,10 @@ pub struct AccountSummary {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GrantSummary {
+    /// The grant's own id, for removing it.
+    pub id: String,
     pub role: Role,
+    pub organisation_id: OrganisationId,
     pub organisation: String,
     pub team: Option<String>,
 }
@@ -360,7 +363,8 @@ impl Store {
     pub async fn accounts_in(&self, organisation: OrganisationId) -> Result<Vec<AccountSummary>, StoreError> {
         let mut conn = self.conn().await?;
         let rows = sqlx::query(
-            "SELECT a.id, a.username, a.display_name, a.disabled, g.role, o.name AS organisation_name, t.name AS team_name \
+            "SELECT a.id, a.username, a.display_name, a.disabled, g.id AS grant_id, g.role, g.organisation_id, \
+             o.name AS organisation_name, t.name AS team_name \
              FROM accounts a JOIN role_grants g ON g.account_id = a.id \
              JOIN organisations o ON o.id = g.organisation_id LEFT JOIN teams t ON t.id = g.team_id \
              WHERE a.id IN (SELECT account_id FROM role_grants WHERE organisation_id = $1) \
@@ -374,6 +378,8 @@ impl Store {
             let account = id(row, "id", AccountId::parse)?;
             let role: String = row.try_get("role")?;
             let grant = GrantSummary {
+                id: row.try_get("grant_id")?,
+                organisation_id: id(row, "organisation_id", OrganisationId::parse)?,
                 role: Role::parse(&role).map_err(|err| StoreError::Corrupt(format!("role_grants.role: {err}")))?,
                 organisation: row.try_get("organisation_name")?,
                 team: row.try_get("team_name")?,
@@ -517,6 +523,17 @@ impl WriteTxn {
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+
+    /// Removes one role grant of an account. Returns false when there was no such grant.
+    pub async fn delete_grant(&mut self, account: AccountId, grant: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM role_grants WHERE id = $1 AND account_id = $2")
+            .bind(grant)
+            .bind(account.to_string())
+            .execute(self.conn())
+            .await?;
+        self.delete_sessions_of(account).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Returns false when no such account exists.

@@ -122,6 +122,18 @@ pub fn routes() -> Vec<Route> {
             post(pages::admin::post_password),
         ),
         route(
+            Method::POST,
+            "/admin/accounts/{account}/roles",
+            SignedIn(ManageAccounts),
+            post(pages::admin::post_role),
+        ),
+        route(
+            Method::POST,
+            "/admin/accounts/{account}/roles/{grant}/remove",
+            SignedIn(ManageAccounts),
+            post(pages::admin::post_role_removal),
+        ),
+        route(
             Method::GET,
             "/admin/audit",
             SignedIn(ReadAuditLog),

@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod backup;
+pub mod bench;
 pub mod demo;
 pub mod migrate;
 pub mod serve;
@@ -41,9 +42,9 @@ impl DbArgs {
 }
 
 /// Logs go to stderr, as ids and events only; `RUST_LOG` adjusts the level.
-pub fn init_logging() {
+pub fn init_logging(default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -3,7 +3,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use cocare_app::{AccountForm, AdminOverview, AppError, AuditEntry, FieldError, OrganisationForm, TeamForm};
+use cocare_app::{AccountForm, AdminOverview, AppError, AuditEntry, FieldError, OrganisationForm, RoleForm, TeamForm};
 use cocare_core::{AccountId, Role};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -24,6 +24,7 @@ struct AdminPage {
     org_name: String,
     team_org: String,
     team_name: String,
+    roles: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -93,6 +94,8 @@ fn notice_for(done: Option<String>) -> Option<String> {
             "enabled" => "Account enabled.",
             "password" => "Password changed. The account has been signed out everywhere.",
             "team" => "Team added.",
+            "role" => "Role added. The account has been signed out so that its next sign-in carries the new role.",
+            "role-removed" => "Role removed. The account has been signed out.",
             "organisation" => "Organisation added.",
             _ => "Done.",
         }
@@ -117,6 +120,7 @@ async fn admin_page(
         org_name,
         team_org: team.0,
         team_name: team.1,
+        roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
     })
 }
 
@@ -279,6 +283,51 @@ pub async fn post_password(
         }
         Err(other) => Err(WebError::from_app(Audience::Html, other)),
     }
+}
+
+pub async fn post_role(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(raw): Path<String>,
+    body: Bytes,
+) -> HtmlResult {
+    let account = account_id(&raw)?;
+    let fields = FormFields::parse(&body);
+    let form = RoleForm {
+        role: fields.get("role"),
+        organisation: fields.get("organisation"),
+        team: fields.get("team"),
+    };
+    match state.app.grant_role(signed_in.actor(), account, &form).await {
+        Ok(()) => Ok(Redirect::to("/admin?done=role").into_response()),
+        Err(AppError::Validation(errors)) => {
+            // The summary links to this account's own role field.
+            let errors = errors
+                .into_iter()
+                .map(|e| {
+                    let field = if e.field == "team" {
+                        format!("team-{account}")
+                    } else {
+                        format!("role-{account}")
+                    };
+                    FieldError::new(field, e.message)
+                })
+                .collect();
+            let page = admin_page(&state, &signed_in, errors, None, String::new(), Default::default()).await?;
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(other) => Err(WebError::from_app(Audience::Html, other)),
+    }
+}
+
+pub async fn post_role_removal(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((raw_account, grant)): Path<(String, String)>,
+) -> HtmlResult {
+    let account = account_id(&raw_account)?;
+    state.app.revoke_role(signed_in.actor(), account, &grant).await.html()?;
+    Ok(Redirect::to("/admin?done=role-removed").into_response())
 }
 
 pub async fn get_audit(State(state): State<AppState>, signed_in: SignedIn) -> HtmlResult {

@@ -143,3 +143,90 @@ async fn administrators_see_the_audit_log_by_id_and_never_clinical_records() {
     let sam = app.person_of("sam").await;
     assert_eq!(admin.get(&format!("/people/{sam}")).await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_administrator_adds_and_removes_roles_but_never_the_last_one() {
+    for backend in backends().await {
+        let app = TestApp::spawn(backend).await;
+        let mut admin = app.signed_in("admin").await;
+        let riley = app.app.store().account_by_username("riley").await.unwrap().unwrap().id;
+        let organisation = app.app.store().organisations().await.unwrap()[0].id;
+        let north = app
+            .app
+            .store()
+            .teams(organisation)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name.starts_with("North"))
+            .unwrap();
+        let mut riley_client = app.signed_in("riley").await;
+        admin.get("/admin").await;
+
+        let reply = admin
+            .post_form(
+                &format!("/admin/accounts/{riley}/roles"),
+                &[("role", "clinician"), ("team", "")],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            reply.body.contains(&format!("href=\"#team-{riley}\"")),
+            "the summary links to that account's team field"
+        );
+        let reply = admin
+            .post_form(
+                &format!("/admin/accounts/{riley}/roles"),
+                &[("role", "clinician"), ("team", &north.id.to_string())],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{backend:?}: {}", reply.body);
+        assert_eq!(
+            riley_client.get("/").await.status,
+            StatusCode::SEE_OTHER,
+            "signed out so the new role takes effect"
+        );
+        let mut riley_client = app.signed_in("riley").await;
+        assert_eq!(
+            riley_client.get("/people").await.status,
+            StatusCode::OK,
+            "now a clinician in North"
+        );
+
+        let grants = app
+            .app
+            .store()
+            .accounts_in(organisation)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.id == riley)
+            .unwrap()
+            .grants;
+        assert_eq!(grants.len(), 2);
+        let clinician = grants.iter().find(|g| g.role == cocare_core::Role::Clinician).unwrap();
+        admin.get("/admin").await;
+        let reply = admin
+            .post_form(&format!("/admin/accounts/{riley}/roles/{}/remove", clinician.id), &[])
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+        let mut riley_client = app.signed_in("riley").await;
+        assert_eq!(riley_client.get("/people").await.status, StatusCode::FORBIDDEN);
+
+        let last = &app
+            .app
+            .store()
+            .accounts_in(organisation)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.id == riley)
+            .unwrap()
+            .grants[0];
+        let reply = admin
+            .post_form(&format!("/admin/accounts/{riley}/roles/{}/remove", last.id), &[])
+            .await;
+        assert_eq!(reply.status, StatusCode::CONFLICT);
+        assert!(reply.body.contains("only role"), "{}", reply.body);
+    }
+}
