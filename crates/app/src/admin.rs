@@ -84,6 +84,42 @@ impl App {
             .find(|o| o.name == raw || OrganisationId::parse(raw).is_ok_and(|id| id == o.id)))
     }
 
+    /// Checks a role, organisation and team as typed, together: the team must belong to the
+    /// organisation, and team roles need one.
+    async fn role_choice(
+        &self,
+        checks: &mut Checks,
+        role: &str,
+        organisation: &str,
+        team: &str,
+    ) -> Result<(Option<Role>, Option<OrganisationRow>, Option<TeamRow>), AppError> {
+        let role = Role::parse(role).ok();
+        if role.is_none() {
+            checks.fail("role", "Choose a role");
+        }
+        let organisation = self.organisation_named(organisation).await?;
+        let Some(found) = &organisation else {
+            checks.fail("organisation", "Choose an organisation");
+            return Ok((role, None, None));
+        };
+        let raw = team.trim();
+        let mut team = None;
+        if !raw.is_empty() {
+            team = self
+                .store
+                .teams(found.id)
+                .await?
+                .into_iter()
+                .find(|t| t.name == raw || TeamId::parse(raw).is_ok_and(|id| id == t.id));
+            if team.is_none() {
+                checks.fail("team", "Choose a team of this organisation");
+            }
+        } else if role.is_some_and(Role::needs_team) {
+            checks.fail("team", "Clinicians and team leads belong to a team: choose one");
+        }
+        Ok((role, organisation, team))
+    }
+
     fn admin_permit(actor: &Actor, action: Action, organisation: OrganisationId) -> Result<Permit, AppError> {
         Ok(decide(actor, action, &Resource::Organisation(organisation))?)
     }
@@ -203,31 +239,9 @@ impl App {
         if let Some(problem) = password_problem(&form.password) {
             checks.fail("password", problem);
         }
-        let role = Role::parse(&form.role).ok();
-        if role.is_none() {
-            checks.fail("role", "Choose a role");
-        }
-        let organisation = self.organisation_named(&form.organisation).await?;
-        if organisation.is_none() {
-            checks.fail("organisation", "Choose an organisation");
-        }
-        let mut team = None;
-        if let Some(organisation) = &organisation {
-            let raw = form.team.trim();
-            if !raw.is_empty() {
-                team = self
-                    .store
-                    .teams(organisation.id)
-                    .await?
-                    .into_iter()
-                    .find(|t| t.name == raw || TeamId::parse(raw).is_ok_and(|id| id == t.id));
-                if team.is_none() {
-                    checks.fail("team", "Choose a team of this organisation");
-                }
-            } else if role.is_some_and(Role::needs_team) {
-                checks.fail("team", "Clinicians and team leads belong to a team: choose one");
-            }
-        }
+        let (role, organisation, team) = self
+            .role_choice(&mut checks, &form.role, &form.organisation, &form.team)
+            .await?;
         let person = match form.person.trim() {
             "" => None,
             raw => match PersonId::parse(raw) {
@@ -309,31 +323,9 @@ impl App {
     /// carries the new role.
     pub async fn grant_role(&self, actor: &Actor, account: AccountId, form: &RoleForm) -> Result<(), AppError> {
         let mut checks = Checks::default();
-        let role = Role::parse(&form.role).ok();
-        if role.is_none() {
-            checks.fail("role", "Choose a role");
-        }
-        let organisation = self.organisation_named(&form.organisation).await?;
-        if organisation.is_none() {
-            checks.fail("organisation", "Choose an organisation");
-        }
-        let mut team = None;
-        if let Some(organisation) = &organisation {
-            let raw = form.team.trim();
-            if !raw.is_empty() {
-                team = self
-                    .store
-                    .teams(organisation.id)
-                    .await?
-                    .into_iter()
-                    .find(|t| t.name == raw || TeamId::parse(raw).is_ok_and(|id| id == t.id));
-                if team.is_none() {
-                    checks.fail("team", "Choose a team of this organisation");
-                }
-            } else if role.is_some_and(Role::needs_team) {
-                checks.fail("team", "Clinicians and team leads belong to a team: choose one");
-            }
-        }
+        let (role, organisation, team) = self
+            .role_choice(&mut checks, &form.role, &form.organisation, &form.team)
+            .await?;
         let (Some(role), Some(organisation)) = (role, organisation) else {
             checks.finish()?;
             return Err(AppError::Validation(vec![]));
