@@ -154,7 +154,7 @@ test('a service user sees only their own record, records a consent choice and fi
   await page.getByRole('button', { name: 'Record consent' }).click();
   await page.getByRole('status').waitFor();
   assert.match(await page.getByRole('status').innerText(), /Consent recorded/);
-  assert.match(await page.locator('table').innerText(), /Only without my name, please/);
+  assert.match(await page.locator('.consents').innerText(), /Only without my name, please/);
   await check(page, 'person-service-user');
   // Nobody else's record, and no administration.
   const response = await page.goto(`${base}/admin`);
