@@ -6,6 +6,7 @@
 mod admin;
 mod api;
 mod auth;
+mod demo;
 mod matrix;
 mod people;
 
