@@ -3,7 +3,7 @@
 
 use cocare_core::{AccountId, Actor, Grant, OrganisationId, PersonId, Role, TeamId};
 use cocare_policy::{Action, Permit, Resource, decide};
-use cocare_store::{AccountSummary, NewAccount, OrganisationRow, TeamRow};
+use cocare_store::{AccountSummary, NewAccount, OrganisationRow, PersonKind, TeamRow};
 use secrecy::SecretString;
 use serde::Serialize;
 
@@ -242,27 +242,45 @@ impl App {
         let (role, organisation, team) = self
             .role_choice(&mut checks, &form.role, &form.organisation, &form.team)
             .await?;
-        let person = match form.person.trim() {
-            "" => None,
-            raw => match PersonId::parse(raw) {
-                Ok(person) if self.store.person_scope(person).await?.is_some() => Some(person),
-                _ => {
-                    checks.fail("person", "No person record has this id");
-                    None
-                }
-            },
+        // The permission comes before anything about people is checked, so that nothing about
+        // another organisation's records can be learnt from the messages.
+        let permit = match &organisation {
+            Some(organisation) => Some(Self::admin_permit(actor, Action::ManageAccounts, organisation.id)?),
+            None => None,
         };
-        if person.is_none() && role.is_some_and(|r| matches!(r, Role::ServiceUser | Role::Carer)) {
+        let person = match (form.person.trim(), &organisation) {
+            ("", _) => None,
+            (raw, Some(organisation)) => {
+                let person = PersonId::parse(raw).ok();
+                match person {
+                    Some(person) => match self.person_problem(person, organisation.id, role).await? {
+                        Some(problem) => {
+                            checks.fail("person", problem);
+                            None
+                        }
+                        None => Some(person),
+                    },
+                    None => {
+                        checks.fail("person", "No person record in this organisation has this id");
+                        None
+                    }
+                }
+            }
+            (_, None) => None,
+        };
+        if person.is_none()
+            && form.person.trim().is_empty()
+            && role.is_some_and(|r| matches!(r, Role::ServiceUser | Role::Carer))
+        {
             checks.fail(
                 "person",
                 "Service users and carers sign in to their own record: give its id",
             );
         }
         checks.finish()?;
-        let (Some(role), Some(organisation)) = (role, organisation) else {
+        let (Some(role), Some(organisation), Some(permit)) = (role, organisation, permit) else {
             return Err(AppError::Validation(vec![]));
         };
-        let permit = Self::admin_permit(actor, Action::ManageAccounts, organisation.id)?;
         let password_hash = hash_password(SecretString::from(form.password.clone())).await?;
         let id = AccountId::new();
         let mut tx = self.store.begin_write().await?;
@@ -304,24 +322,60 @@ impl App {
 
     /// The organisation in which the actor may manage this account, if any.
     async fn managed_account(&self, actor: &Actor, account: AccountId) -> Result<Permit, AppError> {
-        let grants = self.store.grants(account).await?;
         if self.store.account(account).await?.is_none() {
             return Err(AppError::NotFound);
         }
-        grants
-            .iter()
-            .find_map(|g| Self::admin_permit(actor, Action::ManageAccounts, g.organisation).ok())
-            .or_else(|| {
-                decide(actor, Action::ManageAccounts, &Resource::Own)
-                    .ok()
-                    .filter(|_| actor.account_id().is_none())
-            })
-            .ok_or(AppError::NotFound)
+        if actor.account_id().is_none() {
+            // Internal work (the CLI) runs as a named system actor.
+            return Ok(decide(actor, Action::ManageAccounts, &Resource::Own)?);
+        }
+        // An account is managed only by someone who administers every organisation in which it
+        // holds a role: an administrator of one organisation cannot take over another's staff.
+        let mut permit = None;
+        for grant in self.store.grants(account).await? {
+            match Self::admin_permit(actor, Action::ManageAccounts, grant.organisation) {
+                Ok(granted) => {
+                    permit.get_or_insert(granted);
+                }
+                Err(_) => return Err(AppError::NotFound),
+            }
+        }
+        permit.ok_or(AppError::NotFound)
+    }
+
+    /// Why a person record cannot be linked to an account with this role, if it cannot.
+    async fn person_problem(
+        &self,
+        person: PersonId,
+        organisation: OrganisationId,
+        role: Option<Role>,
+    ) -> Result<Option<&'static str>, AppError> {
+        let Some((home, kind)) = self.store.person_kind(person).await? else {
+            return Ok(Some("No person record in this organisation has this id"));
+        };
+        if home != organisation {
+            return Ok(Some("No person record in this organisation has this id"));
+        }
+        Ok(match (role, kind) {
+            (Some(Role::ServiceUser), PersonKind::ServiceUser) | (Some(Role::Carer), PersonKind::Carer) => None,
+            (Some(Role::ServiceUser), _) => Some("This record is a carer's, not a service user's"),
+            (Some(Role::Carer), _) => Some("This record is a service user's, not a carer's"),
+            (Some(_), _) => {
+                Some("Only service users and carers sign in to a person record: leave this empty for staff")
+            }
+            (None, _) => None,
+        })
     }
 
     /// Gives an existing account another role. The account is signed out, so its next sign-in
     /// carries the new role.
     pub async fn grant_role(&self, actor: &Actor, account: AccountId, form: &RoleForm) -> Result<(), AppError> {
+        self.managed_account(actor, account).await?;
+        if actor.account_id() == Some(account) {
+            return Err(AppError::Conflict(
+                "You cannot change your own roles. Ask another administrator".into(),
+            ));
+        }
         let mut checks = Checks::default();
         let (role, organisation, team) = self
             .role_choice(&mut checks, &form.role, &form.organisation, &form.team)
@@ -340,11 +394,17 @@ impl App {
             checks.fail("role", "This account already has this role");
         }
         let target = self.store.account(account).await?.ok_or(AppError::NotFound)?;
-        if matches!(role, Role::ServiceUser | Role::Carer) && target.person_id.is_none() {
-            checks.fail(
+        match (role, target.person_id) {
+            (Role::ServiceUser | Role::Carer, None) => checks.fail(
                 "role",
                 "Service users and carers sign in to their own record: create a new account for them",
-            );
+            ),
+            (_, Some(person)) => {
+                if let Some(problem) = self.person_problem(person, organisation.id, Some(role)).await? {
+                    checks.fail("role", problem);
+                }
+            }
+            (_, None) => {}
         }
         checks.finish()?;
         let permit = Self::admin_permit(actor, Action::ManageAccounts, organisation.id)?;
@@ -361,7 +421,7 @@ impl App {
     /// instead), nor an administrator's own administrator role.
     pub async fn revoke_role(&self, actor: &Actor, account: AccountId, grant: &str) -> Result<(), AppError> {
         let permit = self.managed_account(actor, account).await?;
-        let summaries = self.accounts(actor).await?;
+        let (summaries, _) = self.accounts_unaudited(actor).await?;
         let Some(summary) = summaries.iter().find(|a| a.id == account) else {
             return Err(AppError::NotFound);
         };
@@ -442,33 +502,60 @@ impl App {
         Ok(())
     }
 
-    /// Every account in every organisation the actor administers.
-    pub async fn accounts(&self, actor: &Actor) -> Result<Vec<AccountSummary>, AppError> {
+    /// Every account in every organisation the actor administers, with the permits that allowed it.
+    async fn accounts_unaudited(
+        &self,
+        actor: &Actor,
+    ) -> Result<(Vec<AccountSummary>, Vec<(Permit, String)>), AppError> {
         let mut out: Vec<AccountSummary> = Vec::new();
+        let mut permits = Vec::new();
         for organisation in self.store.organisations().await? {
-            if decide(actor, Action::ManageAccounts, &Resource::Organisation(organisation.id)).is_ok() {
-                for account in self.store.accounts_in(organisation.id).await? {
-                    if !out.iter().any(|a| a.id == account.id) {
-                        out.push(account);
-                    }
+            let Ok(permit) = decide(actor, Action::ManageAccounts, &Resource::Organisation(organisation.id)) else {
+                continue;
+            };
+            permits.push((permit, format!("organisation:{}/accounts", organisation.id)));
+            for account in self.store.accounts_in(organisation.id).await? {
+                match out.iter_mut().find(|a| a.id == account.id) {
+                    Some(known) => known.grants.extend(account.grants),
+                    None => out.push(account),
                 }
             }
         }
         out.sort_by(|a, b| a.username.cmp(&b.username));
-        Ok(out)
+        Ok((out, permits))
+    }
+
+    /// Every account in every organisation the actor administers. Staff names are personal
+    /// data: the read is audited.
+    pub async fn accounts(&self, actor: &Actor) -> Result<Vec<AccountSummary>, AppError> {
+        let (accounts, permits) = self.accounts_unaudited(actor).await?;
+        if !permits.is_empty() {
+            let mut tx = self.store.begin_write().await?;
+            for (permit, subject) in &permits {
+                tx.audit_permit(permit, subject).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(accounts)
     }
 
     pub async fn account_by_username(&self, username: &str) -> Result<Option<AccountId>, AppError> {
         Ok(self.store.account_by_username(username.trim()).await?.map(|a| a.id))
     }
 
-    /// Recent audit entries for administrators (ids and action names only).
+    /// Recent audit entries (ids and action names only). The log spans every organisation on
+    /// this server, so only an administrator of every organisation may read it.
     pub async fn recent_audit(&self, actor: &Actor, limit: i64) -> Result<Vec<cocare_store::AuditEntry>, AppError> {
-        let permitted = actor
-            .grants
-            .iter()
-            .find_map(|g| decide(actor, Action::ReadAuditLog, &Resource::Organisation(g.organisation)).ok());
-        let permit = permitted.ok_or(AppError::Forbidden)?;
+        let mut permit = None;
+        for organisation in self.store.organisations().await? {
+            match decide(actor, Action::ReadAuditLog, &Resource::Organisation(organisation.id)) {
+                Ok(granted) => {
+                    permit.get_or_insert(granted);
+                }
+                Err(_) => return Err(AppError::Forbidden),
+            }
+        }
+        let permit = permit.ok_or(AppError::Forbidden)?;
         let entries = self.store.recent_audit(limit).await?;
         let mut tx = self.store.begin_write().await?;
         tx.audit_permit(&permit, "audit_log").await?;

@@ -2,7 +2,7 @@
 
 use chrono::{Duration as ChronoDuration, Utc};
 use cocare_core::{AccountId, Actor, ActorKind, format_timestamp, parse_timestamp};
-use cocare_store::{LoginFailureRow, NewAuditEvent};
+use cocare_store::NewAuditEvent;
 use secrecy::SecretString;
 
 use crate::secret::{random_token, token_hash, verify_password};
@@ -43,42 +43,45 @@ impl App {
     pub async fn login(&self, username: &str, password: SecretString) -> Result<LoginOutcome, AppError> {
         let key = throttle_key(username);
         let now = Utc::now();
-        let failure = self.store.login_failure(&key).await?;
-        if let Some(locked_until) = failure
-            .as_ref()
-            .and_then(|f| f.locked_until.as_deref())
+        let lock_for = ChronoDuration::minutes(THROTTLE_MINUTES);
+        // The attempt is counted before the password is checked, in one atomic statement, so
+        // guesses sent in parallel are counted one by one and at most THROTTLE_FAILURES of them
+        // are ever checked in a window.
+        let mut tx = self.store.begin_write().await?;
+        let attempt = tx
+            .count_login_attempt(&key, &format_timestamp(now), &format_timestamp(now - lock_for))
+            .await?;
+        let locked_until = attempt
+            .locked_until
+            .as_deref()
             .and_then(parse_timestamp)
-            && locked_until > now
-        {
-            let minutes = (locked_until - now).num_minutes() + 1;
-            self.audit_outside("auth.login", "account:unknown", "throttled").await?;
-            return Ok(LoginOutcome::Throttled { minutes });
+            .filter(|until| *until > now);
+        if locked_until.is_some() || attempt.failures > THROTTLE_FAILURES {
+            let until = match locked_until {
+                Some(until) => until,
+                None => {
+                    let until = now + lock_for;
+                    tx.lock_login(&key, &format_timestamp(until)).await?;
+                    until
+                }
+            };
+            tx.audit_event(&outside_event("auth.login", "account:unknown", "throttled"))
+                .await?;
+            tx.commit().await?;
+            return Ok(LoginOutcome::Throttled {
+                minutes: (until - now).num_minutes() + 1,
+            });
         }
+        tx.commit().await?;
         let account = self.store.account_by_username(username.trim()).await?;
         let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
         let password_ok = verify_password(password, stored_hash).await?;
         let account = account.filter(|a| password_ok && !a.disabled);
         let Some(account) = account else {
             let mut tx = self.store.begin_write().await?;
-            let in_window = failure
-                .as_ref()
-                .and_then(|f| parse_timestamp(&f.first_failure_at))
-                .is_some_and(|first| now - first < ChronoDuration::minutes(THROTTLE_MINUTES));
-            let (failures, first) = match (&failure, in_window) {
-                (Some(f), true) => (f.failures + 1, f.first_failure_at.clone()),
-                _ => (1, format_timestamp(now)),
-            };
-            let locked_until = (failures >= THROTTLE_FAILURES)
-                .then(|| format_timestamp(now + ChronoDuration::minutes(THROTTLE_MINUTES)));
-            tx.put_login_failure(
-                &key,
-                &LoginFailureRow {
-                    failures,
-                    first_failure_at: first,
-                    locked_until,
-                },
-            )
-            .await?;
+            if attempt.failures >= THROTTLE_FAILURES {
+                tx.lock_login(&key, &format_timestamp(now + lock_for)).await?;
+            }
             tx.audit_event(&outside_event("auth.login", "account:unknown", "failure"))
                 .await?;
             tx.commit().await?;
@@ -168,14 +171,6 @@ impl App {
             outcome: "success".into(),
         })
         .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Records an event that happens outside any use case's transaction (a refusal, say).
-    pub(crate) async fn audit_outside(&self, action: &str, subject: &str, outcome: &str) -> Result<(), AppError> {
-        let mut tx = self.store.begin_write().await?;
-        tx.audit_event(&outside_event(action, subject, outcome)).await?;
         tx.commit().await?;
         Ok(())
     }

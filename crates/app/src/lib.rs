@@ -18,7 +18,7 @@ use std::time::Duration;
 pub use admin::{AccountForm, AdminOverview, OrganisationForm, RoleForm, TeamForm};
 pub use auth::{LoginOutcome, SessionContext, THROTTLE_FAILURES, THROTTLE_MINUTES};
 pub use cocare_store::{AuditEntry, AuditVerdict, DatabaseUrl, Store, StoreError};
-pub use demo::{DEMO_PASSWORD, DemoLogin, DemoSummary};
+pub use demo::{DEMO_ORGANISATION, DEMO_PASSWORD, DemoLogin, DemoSummary};
 pub use error::{AppError, FieldError};
 pub use home::{HomeCard, HomeView};
 pub use people::{ConsentForm, ConsentView, PersonDetail, PersonSummary};

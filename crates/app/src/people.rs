@@ -14,7 +14,8 @@ pub struct PersonSummary {
     pub id: PersonId,
     pub name: String,
     pub team: Option<String>,
-    pub date_of_birth: String,
+    /// Absent for carers, who see only what is shared with them.
+    pub date_of_birth: Option<String>,
 }
 
 /// A consent decision, ready to show.
@@ -137,16 +138,20 @@ impl App {
         // Every row is checked through the policy again: the query proposes, the policy decides.
         let mut visible = Vec::with_capacity(rows.len());
         for row in rows {
-            let allowed = match tx.person_scope(row.id).await? {
-                Some(scope) => decide(actor, Action::ReadPerson, &Resource::Person(&scope)).is_ok(),
-                None => false,
+            let role = match tx.person_scope(row.id).await? {
+                Some(scope) => decide(actor, Action::ReadPerson, &Resource::Person(&scope))
+                    .ok()
+                    .and_then(|p| p.role()),
+                None => None,
             };
-            if allowed {
+            // A carer sees the name of the person who shares with them, not their clinical record.
+            let record_shown = role.is_some_and(|r| r != Role::Carer);
+            if role.is_some() {
                 visible.push(PersonSummary {
                     id: row.id,
                     name: format!("{} {}", row.given_name, row.family_name),
-                    team: row.team_name,
-                    date_of_birth: row.date_of_birth,
+                    team: row.team_name.filter(|_| record_shown),
+                    date_of_birth: record_shown.then_some(row.date_of_birth),
                 });
             }
         }
@@ -174,12 +179,10 @@ impl App {
         if permit.role() == Some(Role::Carer)
             && let Some(me) = actor.person
         {
-            for consent in tx.consents_of(&permit, person).await? {
-                if consent.in_force() && consent.recipient_person_id == Some(me) {
-                    for part in SharedPart::parse_scope(&consent.scope).unwrap_or_default() {
-                        if !shared_with_me.contains(&part.label()) {
-                            shared_with_me.push(part.label());
-                        }
+            for scope in tx.shared_with_carer(&permit, person, me).await? {
+                for part in SharedPart::parse_scope(&scope).unwrap_or_default() {
+                    if !shared_with_me.contains(&part.label()) {
+                        shared_with_me.push(part.label());
                     }
                 }
             }
@@ -308,16 +311,5 @@ fn recorder(actor: &Actor, permit: &Permit) -> String {
     match permit.role() {
         Some(role) => format!("{} ({})", actor.display_name, role.label().to_lowercase()),
         None => actor.display_name.clone(),
-    }
-}
-
-/// Convenience for the store row.
-trait InForce {
-    fn in_force(&self) -> bool;
-}
-
-impl InForce for ConsentRow {
-    fn in_force(&self) -> bool {
-        self.withdrawn_at.is_none()
     }
 }

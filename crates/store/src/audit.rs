@@ -159,9 +159,19 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
-    /// Recomputes the whole chain and reports the first entry where it breaks.
+    /// Recomputes the whole chain and reports the first entry where it breaks. Runs in one
+    /// snapshot, so appends made meanwhile neither break nor extend what is checked.
     pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
-        let mut conn = self.conn().await?;
+        let mut tx = self.begin_snapshot().await?;
+        let verdict = verify_on(&mut tx).await?;
+        tx.commit().await?;
+        Ok(verdict)
+    }
+}
+
+/// Verifies the chain as `conn` sees it (inside a snapshot or the caller's transaction).
+pub(crate) async fn verify_on(conn: &mut AnyConnection) -> Result<AuditVerdict, StoreError> {
+    {
         let mut expected_prev = GENESIS_HASH.to_owned();
         let mut expected_seq = 1_i64;
         let mut last_at: Option<Timestamp> = None;

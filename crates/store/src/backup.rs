@@ -2,14 +2,16 @@
 //! SQLite backup restores into PostgreSQL (and back).
 //!
 //! The file is JSON lines: a header, then one line per row as `{"table": …, "row": [...]}`.
-//! Values keep their kind (integer, real, text, blob as hex, null). Restore goes into an empty,
-//! migrated database in one transaction, then verifies the audit chain before committing.
+//! Values keep their kind (integer, real, text, blob as hex, null). A backup is taken in one
+//! snapshot after verifying the audit chain in it. Restore goes into an empty, migrated database
+//! in one transaction and commits only if the restored audit chain verifies.
 
 use std::io::{BufRead, Write};
 
 use serde_json::{Value, json};
 use sqlx::{Column, Row, ValueRef};
 
+use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
@@ -65,7 +67,9 @@ impl Store {
             path: path.to_owned(),
             reason: err.to_string(),
         };
-        if let AuditVerdict::Broken(broken) = self.verify_audit().await? {
+        // One snapshot for the check and the copy, so the copy is consistent and its chain holds.
+        let mut tx = self.begin_snapshot().await?;
+        if let AuditVerdict::Broken(broken) = verify_on(&mut tx).await? {
             return Err(StoreError::Backup {
                 path: path.to_owned(),
                 reason: format!(
@@ -77,8 +81,6 @@ impl Store {
         let schema_version = self.latest_migration();
         let header = json!({ "format": FORMAT, "version": FORMAT_VERSION, "schema_version": schema_version });
         writeln!(out, "{header}").map_err(io)?;
-        // One read transaction, so the copy is consistent.
-        let mut tx = self.pool.begin().await?;
         let mut rows_written = 0_u64;
         for table in RESTORE_ORDER {
             let sql = sqlx::AssertSqlSafe(format!("SELECT * FROM {table} ORDER BY 1"));
@@ -132,14 +134,17 @@ impl Store {
             ));
         }
         let mut tx = self.begin_write().await?;
-        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-            .fetch_one(tx.conn())
-            .await?;
-        if existing > 0 {
-            return Err(StoreError::Backup {
-                path: path.to_owned(),
-                reason: "the target database already holds accounts; restore only into an empty database".into(),
-            });
+        for table in RESTORE_ORDER.iter().filter(|t| **t != "audit_head") {
+            let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+            let existing: i64 = sqlx::query_scalar(sql).fetch_one(tx.conn()).await?;
+            if existing > 0 {
+                return Err(StoreError::Backup {
+                    path: path.to_owned(),
+                    reason: format!(
+                        "the target database already holds data ({table}); restore only into an empty database"
+                    ),
+                });
+            }
         }
         // The migration seeds the audit head; the backup brings its own.
         sqlx::query("DELETE FROM audit_head").execute(tx.conn()).await?;
@@ -213,16 +218,17 @@ impl Store {
                 reason: "the backup has no audit chain head".into(),
             });
         }
-        tx.commit().await?;
-        if let AuditVerdict::Broken(broken) = self.verify_audit().await? {
+        // Nothing is kept unless the restored chain verifies.
+        if let AuditVerdict::Broken(broken) = verify_on(tx.conn()).await? {
             return Err(StoreError::Backup {
                 path: path.to_owned(),
                 reason: format!(
-                    "restored, but the audit chain does not verify at entry {}: {}",
+                    "the backup's audit chain does not verify at entry {}: {}; nothing was restored",
                     broken.seq, broken.reason
                 ),
             });
         }
+        tx.commit().await?;
         Ok(BackupSummary {
             tables: RESTORE_ORDER.len(),
             rows,

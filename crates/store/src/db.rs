@@ -243,6 +243,19 @@ impl Store {
         Ok(WriteTxn { tx, _writer: guard })
     }
 
+    /// A read-only view of one moment: every query in it sees the same committed state.
+    /// PostgreSQL needs REPEATABLE READ for that; a SQLite read transaction in WAL mode has it.
+    pub(crate) async fn begin_snapshot(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin().await?,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        })
+    }
+
     pub(crate) async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {
         Ok(self.pool.acquire().await?)
     }

@@ -17,6 +17,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("backup file {path}: {reason}")]
     Backup { path: String, reason: String },
+    /// A store method was called with a permit for another action: a programming error.
+    #[error("a permit for {given} cannot be used to {wanted}")]
+    WrongPermit { given: &'static str, wanted: &'static str },
     #[error("database error: {0}")]
     Sql(sqlx::Error),
 }

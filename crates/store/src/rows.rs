@@ -4,13 +4,25 @@
 
 use chrono::Utc;
 use cocare_core::{AccountId, ConsentId, Grant, OrganisationId, PersonId, Role, TeamId, format_timestamp};
-use cocare_policy::{Permit, PersonScope};
+use cocare_policy::{Action, Permit, PersonScope};
 use serde::Serialize;
 use sqlx::AnyConnection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::{Store, StoreError, WriteTxn};
+
+/// Refuses a permit issued for another action than those this method serves.
+fn require(permit: &Permit, allowed: &[Action], wanted: &'static str) -> Result<(), StoreError> {
+    if allowed.contains(&permit.action()) {
+        Ok(())
+    } else {
+        Err(StoreError::WrongPermit {
+            given: permit.action().audit_name(),
+            wanted,
+        })
+    }
+}
 
 fn now() -> String {
     format_timestamp(Utc::now())
@@ -359,15 +371,15 @@ impl Store {
         grants_of(&mut conn, account).await
     }
 
-    /// Accounts holding any role in the organisation, with their roles there.
+    /// Accounts holding any role in the organisation, with their roles there (and only there:
+    /// an administrator of one organisation learns nothing of another's).
     pub async fn accounts_in(&self, organisation: OrganisationId) -> Result<Vec<AccountSummary>, StoreError> {
         let mut conn = self.conn().await?;
         let rows = sqlx::query(
             "SELECT a.id, a.username, a.display_name, a.disabled, g.id AS grant_id, g.role, g.organisation_id, \
              o.name AS organisation_name, t.name AS team_name \
-             FROM accounts a JOIN role_grants g ON g.account_id = a.id \
+             FROM accounts a JOIN role_grants g ON g.account_id = a.id AND g.organisation_id = $1 \
              JOIN organisations o ON o.id = g.organisation_id LEFT JOIN teams t ON t.id = g.team_id \
-             WHERE a.id IN (SELECT account_id FROM role_grants WHERE organisation_id = $1) \
              ORDER BY a.username, g.role",
         )
         .bind(organisation.to_string())
@@ -399,6 +411,25 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// A person's organisation and kind (no personal data), for linking an account to them.
+    pub async fn person_kind(&self, person: PersonId) -> Result<Option<(OrganisationId, PersonKind)>, StoreError> {
+        let mut conn = self.conn().await?;
+        let row = sqlx::query("SELECT organisation_id, kind FROM people WHERE id = $1")
+            .bind(person.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(|row| {
+            let kind: String = row.try_get("kind")?;
+            let kind = match kind.as_str() {
+                "service_user" => PersonKind::ServiceUser,
+                "carer" => PersonKind::Carer,
+                other => return Err(StoreError::Corrupt(format!("people.kind: unknown kind {other:?}"))),
+            };
+            Ok((id(&row, "organisation_id", OrganisationId::parse)?, kind))
+        })
+        .transpose()
     }
 
     /// The facts the policy needs about a person: organisation, team, consents in force.
@@ -602,20 +633,48 @@ impl WriteTxn {
         Ok(done.rows_affected())
     }
 
-    pub async fn put_login_failure(&mut self, key: &str, row: &LoginFailureRow) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE key = $1")
+    /// Counts one sign-in attempt for `key`, atomically, and returns the count in the current
+    /// window. A window that began before `window_start` (and holds no lock in force) starts
+    /// again at this attempt.
+    pub async fn count_login_attempt(
+        &mut self,
+        key: &str,
+        now: &str,
+        window_start: &str,
+    ) -> Result<LoginFailureRow, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO login_failures (key, failures, first_failure_at, locked_until) VALUES ($1, 1, $2, NULL) \
+             ON CONFLICT (key) DO UPDATE SET \
+             failures = CASE WHEN login_failures.first_failure_at < $3 \
+                 AND (login_failures.locked_until IS NULL OR login_failures.locked_until <= $2) \
+                 THEN 1 ELSE login_failures.failures + 1 END, \
+             locked_until = CASE WHEN login_failures.first_failure_at < $3 \
+                 AND (login_failures.locked_until IS NULL OR login_failures.locked_until <= $2) \
+                 THEN NULL ELSE login_failures.locked_until END, \
+             first_failure_at = CASE WHEN login_failures.first_failure_at < $3 \
+                 AND (login_failures.locked_until IS NULL OR login_failures.locked_until <= $2) \
+                 THEN $2 ELSE login_failures.first_failure_at END \
+             RETURNING failures, first_failure_at, locked_until",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(window_start)
+        .fetch_one(self.conn())
+        .await?;
+        Ok(LoginFailureRow {
+            failures: row.try_get("failures")?,
+            first_failure_at: row.try_get("first_failure_at")?,
+            locked_until: row.try_get("locked_until")?,
+        })
+    }
+
+    /// Locks sign-in for `key` until the given time.
+    pub async fn lock_login(&mut self, key: &str, until: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE key = $2")
+            .bind(until)
             .bind(key)
             .execute(self.conn())
             .await?;
-        sqlx::query(
-            "INSERT INTO login_failures (key, failures, first_failure_at, locked_until) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(key)
-        .bind(row.failures)
-        .bind(&row.first_failure_at)
-        .bind(row.locked_until.as_deref())
-        .execute(self.conn())
-        .await?;
         Ok(())
     }
 
@@ -688,6 +747,11 @@ impl WriteTxn {
 
     /// Carers linked to a service user (names are personal data: audited with the read).
     pub async fn carers_of(&mut self, permit: &Permit, person: PersonId) -> Result<Vec<CarerLinkRow>, StoreError> {
+        require(
+            permit,
+            &[Action::ReadConsents, Action::RecordConsent, Action::RecordPerson],
+            "read carers",
+        )?;
         let rows = sqlx::query(
             "SELECT l.carer_id, l.service_user_id, l.relationship, p.given_name || ' ' || p.family_name AS carer_name \
              FROM carer_links l JOIN people p ON p.id = l.carer_id WHERE l.service_user_id = $1 ORDER BY carer_name",
@@ -744,6 +808,27 @@ impl WriteTxn {
         Ok(out)
     }
 
+    /// What a person shares with one carer now: the scopes of the consents in force to them,
+    /// and nothing else of the consent records (no notes, no other recipients). Audited.
+    pub async fn shared_with_carer(
+        &mut self,
+        permit: &Permit,
+        person: PersonId,
+        carer: PersonId,
+    ) -> Result<Vec<String>, StoreError> {
+        require(permit, &[Action::ReadPerson], "see what is shared with a carer")?;
+        let rows = sqlx::query(
+            "SELECT scope FROM consents WHERE person_id = $1 AND recipient = 'carer' AND recipient_person_id = $2 \
+             AND withdrawn_at IS NULL ORDER BY recorded_at",
+        )
+        .bind(person.to_string())
+        .bind(carer.to_string())
+        .fetch_all(self.conn())
+        .await?;
+        self.audit_permit(permit, &format!("person:{person}/shared")).await?;
+        rows.iter().map(|row| Ok(row.try_get("scope")?)).collect()
+    }
+
     /// People who have consent in force to share with this carer.
     pub async fn people_sharing_with(&mut self, carer: PersonId) -> Result<Vec<PersonId>, StoreError> {
         let rows = sqlx::query(
@@ -757,6 +842,11 @@ impl WriteTxn {
 
     /// Every consent decision about a person, newest first, withdrawn ones included.
     pub async fn consents_of(&mut self, permit: &Permit, person: PersonId) -> Result<Vec<ConsentRow>, StoreError> {
+        require(
+            permit,
+            &[Action::ReadConsents, Action::RecordConsent],
+            "read consent decisions",
+        )?;
         let rows = sqlx::query(
             "SELECT c.id, c.person_id, c.recipient, c.recipient_person_id, r.given_name || ' ' || r.family_name AS recipient_name, \
              c.purpose, c.scope, c.note, c.recorded_by, c.recorded_at, c.withdrawn_by, c.withdrawn_at \

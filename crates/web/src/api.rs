@@ -106,7 +106,8 @@ pub struct PersonSummaryJson {
     pub id: String,
     pub name: String,
     pub team: Option<String>,
-    pub date_of_birth: String,
+    /// Absent for carers, who see only what is shared with them.
+    pub date_of_birth: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -73,3 +73,45 @@ async fn restore_refuses_bad_files_and_changes_nothing() {
         ));
     }
 }
+
+#[tokio::test]
+async fn a_backup_whose_audit_chain_was_altered_restores_nothing() {
+    for backend in backends().await {
+        let source_db = TestDb::new(Backend::Sqlite).await;
+        let source = source_db.store().await;
+        let mut tx = source.begin_write().await.unwrap();
+        tx.insert_organisation(cocare_core::OrganisationId::new(), "Tampered Trust")
+            .await
+            .unwrap();
+        for subject in ["person:1", "person:2"] {
+            tx.audit_event(&NewAuditEvent {
+                actor: "system:test".into(),
+                role: "system".into(),
+                action: "person.read".into(),
+                subject: subject.into(),
+                outcome: "permit".into(),
+            })
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let mut file = Vec::new();
+        source.backup(&mut file, "mem").await.unwrap();
+        let text = String::from_utf8(file).unwrap().replace("\"person:1\"", "\"person:9\"");
+        let target_db = TestDb::new(backend).await;
+        let target = target_db.store().await;
+        let err = target
+            .restore(&mut Cursor::new(text.into_bytes()), "tampered.jsonl")
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("does not verify at entry 1"),
+            "{backend:?}: {err}"
+        );
+        assert_eq!(
+            target.count(Table::Organisations).await.unwrap(),
+            0,
+            "nothing was restored"
+        );
+    }
+}

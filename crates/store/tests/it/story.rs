@@ -180,16 +180,28 @@ async fn story(backend: Backend) {
         tx.delete_expired_sessions("2026-01-01T00:00:00.000000Z").await.unwrap(),
         1
     );
-    tx.put_login_failure(
-        "user:zoe",
-        &cocare_store::LoginFailureRow {
-            failures: 3,
-            first_failure_at: "2026-01-01T00:00:00.000000Z".into(),
-            locked_until: None,
-        },
-    )
-    .await
-    .unwrap();
+    for expected in 1..=3 {
+        let attempt = tx
+            .count_login_attempt("user:zoe", "2026-01-01T00:00:00.000000Z", "2025-12-31T23:45:00.000000Z")
+            .await
+            .unwrap();
+        assert_eq!(
+            attempt.failures, expected,
+            "{backend:?}: attempts are counted one by one"
+        );
+    }
+    // Past the window, counting starts again.
+    let fresh = tx
+        .count_login_attempt("user:zoe", "2026-01-02T00:00:00.000000Z", "2026-01-01T23:45:00.000000Z")
+        .await
+        .unwrap();
+    assert_eq!(fresh.failures, 1);
+    tx.count_login_attempt("user:zoe", "2026-01-02T00:00:01.000000Z", "2026-01-01T23:45:01.000000Z")
+        .await
+        .unwrap();
+    tx.count_login_attempt("user:zoe", "2026-01-02T00:00:02.000000Z", "2026-01-01T23:45:02.000000Z")
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.session("hash-1").await.unwrap().unwrap().csrf_token, "csrf-1");
     assert!(store.session("hash-2").await.unwrap().is_none());

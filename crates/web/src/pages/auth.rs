@@ -32,12 +32,14 @@ pub struct LoginQuery {
 }
 
 /// Only a local path may follow sign-in, never another site.
+/// Browsers drop tabs and newlines from URLs and read `\` as `/`, so only a path made of
+/// visible ASCII, starting with one `/` and holding no backslash, is accepted.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next.to_owned()
-    } else {
-        "/".to_owned()
-    }
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 512
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if local { next.to_owned() } else { "/".to_owned() }
 }
 
 pub fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> String {
@@ -172,4 +174,27 @@ pub async fn post_logout(State(state): State<AppState>, signed_in: SignedIn) -> 
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_follow_sign_in() {
+        for local in ["/", "/people", "/people/abc?done=recorded"] {
+            assert_eq!(safe_next(local), local);
+        }
+        for elsewhere in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil",
+            "https://evil.example",
+            "people",
+            "",
+        ] {
+            assert_eq!(safe_next(elsewhere), "/", "{elsewhere:?}");
+        }
+    }
 }

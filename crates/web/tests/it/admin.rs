@@ -230,3 +230,124 @@ async fn an_administrator_adds_and_removes_roles_but_never_the_last_one() {
         assert!(reply.body.contains("only role"), "{}", reply.body);
     }
 }
+
+/// A second organisation with its own administrator, made by the system actor.
+async fn second_organisation(app: &TestApp) -> (cocare_core::AccountId, cocare_core::PersonId) {
+    let system = cocare_core::Actor::system("test");
+    app.app
+        .create_organisation(
+            &system,
+            &cocare_app::OrganisationForm {
+                name: "Other Trust".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let form = cocare_app::AccountForm {
+        username: "other-admin".into(),
+        display_name: "Other admin".into(),
+        password: "a long enough password".into(),
+        role: "admin".into(),
+        organisation: "Other Trust".into(),
+        ..Default::default()
+    };
+    let other_admin = app.app.create_account(&system, &form).await.unwrap();
+    (other_admin, app.person_of("sam").await)
+}
+
+#[tokio::test]
+async fn an_administrator_cannot_reach_accounts_or_records_of_another_organisation() {
+    for backend in backends().await {
+        let app = TestApp::spawn(backend).await;
+        let (other_admin, sam) = second_organisation(&app).await;
+        let mut admin = app.signed_in("admin").await;
+        admin.get("/admin").await;
+        let demo_org = app
+            .app
+            .store()
+            .organisation_by_name(cocare_app::DEMO_ORGANISATION)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+
+        // Taking over the other organisation's administrator, step by step: every step refused.
+        let reply = admin
+            .post_form(
+                &format!("/admin/accounts/{other_admin}/roles"),
+                &[("role", "researcher"), ("organisation", &demo_org.to_string())],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{backend:?}: {}", reply.body);
+        let reply = admin
+            .post_form(
+                &format!("/admin/accounts/{other_admin}/password"),
+                &[("password", "taken over at last")],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        let reply = admin
+            .post_form(&format!("/admin/accounts/{other_admin}/disable"), &[])
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+        let mut other = app.anonymous();
+        other.sign_in("other-admin", "a long enough password").await;
+        assert!(
+            !admin.get("/admin").await.body.contains("other-admin"),
+            "other organisations' staff are not listed"
+        );
+
+        // The audit log spans organisations: only an administrator of all of them reads it.
+        assert_eq!(admin.get("/admin/audit").await.status, StatusCode::FORBIDDEN);
+
+        // The other organisation's administrator cannot link an account to a person of ours.
+        let reply = other.get("/admin/accounts/new").await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let other_org = app
+            .app
+            .store()
+            .organisation_by_name("Other Trust")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let reply = other
+            .post_form(
+                "/admin/accounts",
+                &[
+                    ("username", "fake-sam"),
+                    ("display_name", "Fake Sam"),
+                    ("password", "a long enough password"),
+                    ("role", "service_user"),
+                    ("organisation", &other_org.to_string()),
+                    ("person", &sam.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            reply.body.contains("No person record in this organisation has this id"),
+            "{}",
+            reply.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_cannot_give_themselves_a_clinical_role() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let mut admin = app.signed_in("admin").await;
+    admin.get("/admin").await;
+    let me = app.app.store().account_by_username("admin").await.unwrap().unwrap().id;
+    let organisation = app.app.store().organisations().await.unwrap()[0].id;
+    let north = app.app.store().teams(organisation).await.unwrap()[0].id;
+    let reply = admin
+        .post_form(
+            &format!("/admin/accounts/{me}/roles"),
+            &[("role", "clinician"), ("team", &north.to_string())],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert!(reply.body.contains("cannot change your own roles"), "{}", reply.body);
+    assert_eq!(app.app.store().grants(me).await.unwrap().len(), 1);
+}

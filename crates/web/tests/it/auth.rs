@@ -285,3 +285,32 @@ async fn session_cookies_are_http_only_and_same_site() {
         "{set}"
     );
 }
+
+#[tokio::test]
+async fn guesses_sent_in_parallel_are_counted_one_by_one() {
+    for backend in backends().await {
+        let app = TestApp::spawn(backend).await;
+        let guesses = (0..12).map(|i| {
+            let app = app.app.clone();
+            tokio::spawn(async move {
+                app.login("alex", secrecy::SecretString::from(format!("guess number {i}")))
+                    .await
+            })
+        });
+        let mut checked = 0;
+        let mut throttled = 0;
+        for guess in guesses {
+            match guess.await.unwrap().unwrap() {
+                cocare_app::LoginOutcome::Invalid => checked += 1,
+                cocare_app::LoginOutcome::Throttled { .. } => throttled += 1,
+                cocare_app::LoginOutcome::SignedIn { .. } => panic!("a guess signed in"),
+            }
+        }
+        assert_eq!(
+            checked,
+            cocare_app::THROTTLE_FAILURES,
+            "{backend:?}: only the first guesses are checked"
+        );
+        assert_eq!(throttled, 12 - cocare_app::THROTTLE_FAILURES);
+    }
+}
