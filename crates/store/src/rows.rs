@@ -688,6 +688,7 @@ impl WriteTxn {
 
     /// Writes a new person record; the permit's holder is audited as its creator.
     pub async fn insert_person(&mut self, permit: &Permit, person: &NewPerson) -> Result<(), StoreError> {
+        require(permit, &[Action::RecordPerson], "record a person")?;
         sqlx::query(
             "INSERT INTO people (id, organisation_id, team_id, kind, given_name, family_name, date_of_birth, gender, \
              ethnicity, preferred_language, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -716,6 +717,7 @@ impl WriteTxn {
         service_user: PersonId,
         relationship: &str,
     ) -> Result<(), StoreError> {
+        require(permit, &[Action::RecordPerson], "link a carer")?;
         sqlx::query("INSERT INTO carer_links (carer_id, service_user_id, relationship) VALUES ($1, $2, $3)")
             .bind(carer.to_string())
             .bind(service_user.to_string())
@@ -733,6 +735,7 @@ impl WriteTxn {
 
     /// Reads one person's record, and audits the read.
     pub async fn read_person(&mut self, permit: &Permit, person: PersonId) -> Result<Option<PersonRow>, StoreError> {
+        require(permit, &[Action::ReadPerson], "read a person's record")?;
         let sql = sqlx::AssertSqlSafe(format!("{PERSON_COLUMNS} WHERE p.id = $1"));
         let row = sqlx::query(sql)
             .bind(person.to_string())
@@ -782,6 +785,7 @@ impl WriteTxn {
         ids: &[PersonId],
         subject: &str,
     ) -> Result<Vec<PersonRow>, StoreError> {
+        require(permit, &[Action::ListPeople], "list people")?;
         let mut out = Vec::new();
         for team in teams {
             let sql = sqlx::AssertSqlSafe(format!(
@@ -861,6 +865,7 @@ impl WriteTxn {
     }
 
     pub async fn insert_consent(&mut self, permit: &Permit, consent: &NewConsent) -> Result<(), StoreError> {
+        require(permit, &[Action::RecordConsent], "record consent")?;
         sqlx::query(
             "INSERT INTO consents (id, person_id, recipient, recipient_person_id, purpose, scope, note, recorded_by, recorded_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -889,6 +894,7 @@ impl WriteTxn {
         consent: ConsentId,
         by: &str,
     ) -> Result<bool, StoreError> {
+        require(permit, &[Action::RecordConsent], "withdraw consent")?;
         let done = sqlx::query(
             "UPDATE consents SET withdrawn_at = $1, withdrawn_by = $2 WHERE id = $3 AND person_id = $4 AND withdrawn_at IS NULL",
         )
