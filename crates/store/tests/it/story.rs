@@ -131,7 +131,10 @@ async fn story(backend: Backend) {
     let mut tx = store.begin_write().await.unwrap();
     assert_eq!(tx.people_sharing_with(carer).await.unwrap(), vec![su]);
     let wrong = tx.read_person(&permit, su).await.unwrap_err();
-    assert!(matches!(wrong, StoreError::WrongPermit { .. }), "a permit to record is not a permit to read");
+    assert!(
+        matches!(wrong, StoreError::WrongPermit { .. }),
+        "a permit to record is not a permit to read"
+    );
     let read_permit = decide(&system, Action::ReadPerson, &Resource::Own).unwrap();
     let read = tx.read_person(&read_permit, su).await.unwrap().unwrap();
     assert_eq!(
