@@ -35,6 +35,16 @@ pub enum Action {
     ManageOrganisations,
     /// Read the audit log's metadata (who did what to which id, never content).
     ReadAuditLog,
+    /// Read a person's care plan (a carer: only the sections shared with them).
+    ReadCarePlan,
+    /// Write in one's own voice in a care plan: start it, add words, goals and actions.
+    WriteCarePlan,
+    /// Agree or disagree with a section, as the party one is.
+    AgreeCarePlan,
+    /// Finalise a version, or start a review (a care coordinator).
+    FinaliseCarePlan,
+    /// Record that the service user was given a copy of their plan.
+    RecordCopyGiven,
     /// Work on pseudonymised data and aggregates (cohorts, costs, qualitative analysis).
     UseResearchWorkspace,
     /// Run the stakeholder group, engagement activities and funding changes.
@@ -42,7 +52,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 16] = [
         Action::ViewHome,
         Action::ListPeople,
         Action::ReadPerson,
@@ -52,6 +62,11 @@ impl Action {
         Action::ManageAccounts,
         Action::ManageOrganisations,
         Action::ReadAuditLog,
+        Action::ReadCarePlan,
+        Action::WriteCarePlan,
+        Action::AgreeCarePlan,
+        Action::FinaliseCarePlan,
+        Action::RecordCopyGiven,
         Action::UseResearchWorkspace,
         Action::UseEngagementWorkspace,
     ];
@@ -68,6 +83,11 @@ impl Action {
             Action::ManageAccounts => "account.manage",
             Action::ManageOrganisations => "organisation.manage",
             Action::ReadAuditLog => "audit.read",
+            Action::ReadCarePlan => "careplan.read",
+            Action::WriteCarePlan => "careplan.write",
+            Action::AgreeCarePlan => "careplan.section.agree",
+            Action::FinaliseCarePlan => "careplan.finalise",
+            Action::RecordCopyGiven => "careplan.copy_given",
             Action::UseResearchWorkspace => "research.use",
             Action::UseEngagementWorkspace => "engagement.use",
         }
@@ -87,6 +107,10 @@ pub fn role_may(role: Role, action: Action) -> bool {
         ReadConsents => matches!(role, ServiceUser | Clinician | TeamLead),
         RecordConsent => matches!(role, ServiceUser | Clinician),
         ManageAccounts | ManageOrganisations | ReadAuditLog => role == Admin,
+        ReadCarePlan => matches!(role, ServiceUser | Carer | Clinician | TeamLead),
+        WriteCarePlan | AgreeCarePlan => matches!(role, ServiceUser | Carer | Clinician),
+        FinaliseCarePlan => role == Clinician,
+        RecordCopyGiven => matches!(role, ServiceUser | Clinician),
         UseResearchWorkspace => role == Researcher,
         UseEngagementWorkspace => role == EngagementLead,
     }
@@ -198,8 +222,14 @@ fn grant_covers(actor: &Actor, grant: &Grant, action: Action, resource: &Resourc
                 // A carer sees only people who consented to share with them, and never their
                 // consent settings or anything else the consent does not cover.
                 Role::Carer => {
-                    matches!(action, Action::ReadPerson | Action::ListPeople)
-                        && actor.person.is_some_and(|me| scope.consenting_to_carers.contains(&me))
+                    matches!(
+                        action,
+                        Action::ReadPerson
+                            | Action::ListPeople
+                            | Action::ReadCarePlan
+                            | Action::WriteCarePlan
+                            | Action::AgreeCarePlan
+                    ) && actor.person.is_some_and(|me| scope.consenting_to_carers.contains(&me))
                 }
                 Role::Clinician | Role::TeamLead => grant.team.is_some() && grant.team == scope.team,
                 Role::Researcher | Role::EngagementLead | Role::Admin => false,

@@ -146,3 +146,42 @@ fn audit_names_are_distinct_and_dotted() {
     assert_eq!(names.len(), Action::ALL.len());
     assert!(names.iter().all(|n| n.contains('.')));
 }
+
+#[test]
+fn a_carer_works_on_a_plan_only_under_consent_and_never_finalises_it() {
+    let w = world();
+    let carer = actor(Role::Carer, w.org, None, Some(w.carer));
+    let with_consent = scope(&w, vec![w.carer]);
+    let without = scope(&w, vec![]);
+    for action in [Action::ReadCarePlan, Action::WriteCarePlan, Action::AgreeCarePlan] {
+        assert!(
+            decide(&carer, action, &Resource::Person(&with_consent)).is_ok(),
+            "{action:?}"
+        );
+        assert_eq!(
+            decide(&carer, action, &Resource::Person(&without)),
+            Err(Denied::NotFound),
+            "{action:?}"
+        );
+    }
+    for action in [Action::FinaliseCarePlan, Action::RecordCopyGiven] {
+        assert!(
+            decide(&carer, action, &Resource::Person(&with_consent)).is_err(),
+            "{action:?}"
+        );
+    }
+}
+
+#[test]
+fn only_a_care_coordinator_of_the_team_finalises_and_a_team_lead_only_reads() {
+    let w = world();
+    let person = scope(&w, vec![]);
+    let coordinator = actor(Role::Clinician, w.org, Some(w.team), None);
+    let lead = actor(Role::TeamLead, w.org, Some(w.team), None);
+    let me = actor(Role::ServiceUser, w.org, None, Some(w.me));
+    assert!(decide(&coordinator, Action::FinaliseCarePlan, &Resource::Person(&person)).is_ok());
+    assert!(decide(&lead, Action::ReadCarePlan, &Resource::Person(&person)).is_ok());
+    assert!(decide(&lead, Action::WriteCarePlan, &Resource::Person(&person)).is_err());
+    assert!(decide(&me, Action::FinaliseCarePlan, &Resource::Person(&person)).is_err());
+    assert!(decide(&me, Action::WriteCarePlan, &Resource::Person(&person)).is_ok());
+}

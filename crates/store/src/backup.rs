@@ -15,10 +15,17 @@ use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
-pub const RESTORE_ORDER: [&str; 11] = [
+pub const RESTORE_ORDER: [&str; 18] = [
     "organisations",
     "teams",
     "people",
+    "care_plans",
+    "plan_contributions",
+    "plan_goals",
+    "plan_goal_actions",
+    "plan_agreements",
+    "plan_copies",
+    "dialog_ratings",
     "carer_links",
     "accounts",
     "role_grants",

@@ -9,12 +9,14 @@
 
 mod audit;
 mod backup;
+mod careplans;
 mod db;
 mod error;
 mod rows;
 
 pub use audit::{AuditEntry, AuditVerdict, ChainBreak, NewAuditEvent};
 pub use backup::{BackupSummary, RESTORE_ORDER};
+pub use careplans::{CopyGiven, DialogRecord, StoredPlan, VersionSummary};
 pub use db::{Backend, DatabaseUrl, Store, WriteTxn};
 pub use error::StoreError;
 pub use rows::*;

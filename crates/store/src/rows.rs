@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use crate::{Store, StoreError, WriteTxn};
 
 /// Refuses a permit issued for another action than those this method serves.
-fn require(permit: &Permit, allowed: &[Action], wanted: &'static str) -> Result<(), StoreError> {
+pub(crate) fn require(permit: &Permit, allowed: &[Action], wanted: &'static str) -> Result<(), StoreError> {
     if allowed.contains(&permit.action()) {
         Ok(())
     } else {

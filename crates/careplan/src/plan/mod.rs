@@ -96,6 +96,20 @@ pub enum Voice {
 }
 
 impl Voice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Voice::ServiceUser => "service_user",
+            Voice::Carer => "carer",
+            Voice::Clinical => "clinical",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Voice> {
+        [Voice::ServiceUser, Voice::Carer, Voice::Clinical]
+            .into_iter()
+            .find(|v| v.as_str() == raw)
+    }
+
     /// The one voice each role writes in.
     pub fn of(role: Role) -> Option<Voice> {
         match role {
@@ -117,6 +131,20 @@ pub enum Party {
 }
 
 impl Party {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::ServiceUser => "service_user",
+            Party::Carer => "carer",
+            Party::CareCoordinator => "care_coordinator",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Party> {
+        [Party::ServiceUser, Party::Carer, Party::CareCoordinator]
+            .into_iter()
+            .find(|p| p.as_str() == raw)
+    }
+
     pub fn of(role: Role) -> Option<Party> {
         match role {
             Role::ServiceUser => Some(Party::ServiceUser),
@@ -183,6 +211,40 @@ pub enum PlanStatus {
     Active,
     UnderReview,
     Superseded,
+}
+
+impl PlanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::Draft => "draft",
+            PlanStatus::Agreed => "agreed",
+            PlanStatus::Active => "active",
+            PlanStatus::UnderReview => "under_review",
+            PlanStatus::Superseded => "superseded",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PlanStatus::Draft => "Draft",
+            PlanStatus::Agreed => "Agreed",
+            PlanStatus::Active => "Active",
+            PlanStatus::UnderReview => "Under review",
+            PlanStatus::Superseded => "Superseded",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<PlanStatus> {
+        [
+            PlanStatus::Draft,
+            PlanStatus::Agreed,
+            PlanStatus::Active,
+            PlanStatus::UnderReview,
+            PlanStatus::Superseded,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

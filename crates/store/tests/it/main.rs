@@ -4,4 +4,5 @@
 
 mod audit;
 mod backup;
+mod careplans;
 mod story;
