@@ -29,13 +29,18 @@ impl App {
             let card = match role {
                 Role::ServiceUser => HomeCard {
                     role,
-                    title: "Your record".into(),
-                    body: "See what is recorded about you, and choose what your carer may see and whether your \
-                           records may be used for research."
+                    title: "Your care plan and record".into(),
+                    body: "Write your care plan in your own words, agree it section by section, and choose what \
+                           your carer may see and whether your records may be used for research."
                         .into(),
                     links: actor
                         .person
-                        .map(|me| vec![(format!("/people/{me}"), "Your record and consent choices".into())])
+                        .map(|me| {
+                            vec![
+                                (format!("/people/{me}/plan"), "My care plan".into()),
+                                (format!("/people/{me}"), "Your record and consent choices".into()),
+                            ]
+                        })
                         .unwrap_or_default(),
                 },
                 Role::Carer => HomeCard {

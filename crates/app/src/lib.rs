@@ -7,6 +7,7 @@
 
 mod admin;
 mod auth;
+mod careplan;
 mod demo;
 mod error;
 mod home;
@@ -17,7 +18,10 @@ use std::time::Duration;
 
 pub use admin::{AccountForm, AdminOverview, OrganisationForm, RoleForm, TeamForm};
 pub use auth::{LoginOutcome, SessionContext, THROTTLE_FAILURES, THROTTLE_MINUTES};
-pub use cocare_store::{AuditEntry, AuditVerdict, DatabaseUrl, Store, StoreError};
+pub use careplan::{PlanView, SectionView};
+pub use cocare_store::{
+    AuditEntry, AuditVerdict, CopyGiven, DatabaseUrl, DialogRecord, Store, StoreError, VersionSummary,
+};
 pub use demo::{DEMO_ORGANISATION, DEMO_PASSWORD, DemoLogin, DemoSummary};
 pub use error::{AppError, FieldError};
 pub use home::{HomeCard, HomeView};

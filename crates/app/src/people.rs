@@ -85,7 +85,7 @@ fn consent_view(row: &ConsentRow) -> ConsentView {
 impl App {
     /// Asks the policy about one person. A refusal ends the transaction (nothing in it is kept),
     /// is audited in a transaction of its own, and is answered as not found.
-    async fn decide_person(
+    pub(crate) async fn decide_person(
         &self,
         mut tx: WriteTxn,
         actor: &Actor,

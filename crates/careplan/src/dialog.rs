@@ -69,6 +69,23 @@ impl DialogItem {
         }
     }
 
+    /// A short name for charts and tables.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            DialogItem::MentalHealth => "Mental health",
+            DialogItem::PhysicalHealth => "Physical health",
+            DialogItem::JobSituation => "Job situation",
+            DialogItem::Accommodation => "Accommodation",
+            DialogItem::LeisureActivities => "Leisure activities",
+            DialogItem::PartnerFamily => "Partner or family",
+            DialogItem::Friendships => "Friendships",
+            DialogItem::PersonalSafety => "Personal safety",
+            DialogItem::Medication => "Medication",
+            DialogItem::PracticalHelp => "Practical help",
+            DialogItem::MeetingsWithProfessionals => "Meetings with professionals",
+        }
+    }
+
     /// Life domains come first; the last three are aspects of treatment.
     pub fn is_treatment_aspect(self) -> bool {
         matches!(

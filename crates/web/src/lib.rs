@@ -4,6 +4,7 @@
 //! walks the same table.
 
 mod api;
+mod charts;
 mod error;
 mod forms;
 mod gate;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod home;
 pub mod people;
+pub mod plan;
 
 use axum::Json;
 use axum::extract::{Request, State};

@@ -9,18 +9,22 @@ mod auth;
 mod demo;
 mod matrix;
 mod people;
+mod plan;
 
 use cocare_app::ConsentForm;
 use cocare_core::{Actor, ConsentId};
 use cocare_testkit::TestApp;
 
-/// A fresh consent from Sam to Casey (made by the system actor), for tests that withdraw one.
+/// A fresh consent from Sam to Casey for every carer part (made by the system actor).
 pub async fn fresh_consent(app: &TestApp) -> ConsentId {
     let sam = app.person_of("sam").await;
     let casey = app.person_of("casey").await;
     let form = ConsentForm {
         recipient: format!("carer:{casey}"),
-        parts: vec!["goals".into()],
+        parts: cocare_core::SharedPart::FOR_CARERS
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
         note: String::new(),
     };
     app.app

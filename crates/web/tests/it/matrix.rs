@@ -35,6 +35,11 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
     let care = [S, A, A, A, A, D, D, D];
     let consent_write = [S, A, D, A, D, D, D, D];
     let admin = [S, D, D, D, D, D, D, A];
+    let plan_write = [S, A, A, A, D, D, D, D];
+    let coordinator = [S, D, D, A, D, D, D, D];
+    let copy = [S, A, D, A, D, D, D, D];
+    // Carers pass the route's gate but do not rate life domains: the use case refuses them.
+    let ratings = [S, A, D, A, D, D, D, D];
     BTreeMap::from([
         (("GET", "/health"), public),
         (("GET", "/static/cocare.css"), public),
@@ -46,6 +51,20 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("GET", "/people/{person}"), care),
         (("POST", "/people/{person}/consents"), consent_write),
         (("POST", "/people/{person}/consents/{consent}/withdraw"), consent_write),
+        (("GET", "/people/{person}/plan"), care),
+        (("POST", "/people/{person}/plan"), coordinator),
+        (("GET", "/people/{person}/plan/print"), care),
+        (("POST", "/people/{person}/plan/sections/{section}"), plan_write),
+        (
+            ("POST", "/people/{person}/plan/sections/{section}/agreement"),
+            plan_write,
+        ),
+        (("POST", "/people/{person}/plan/goals"), plan_write),
+        (("POST", "/people/{person}/plan/goals/{goal}/actions"), plan_write),
+        (("POST", "/people/{person}/plan/finalise"), coordinator),
+        (("POST", "/people/{person}/plan/review"), coordinator),
+        (("POST", "/people/{person}/plan/copies"), copy),
+        (("POST", "/people/{person}/dialog"), ratings),
         (("GET", "/admin"), admin),
         (("POST", "/admin/organisations"), admin),
         (("POST", "/admin/teams"), admin),
@@ -149,7 +168,9 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{person}", &sam.to_string())
                     .replace("{consent}", &consent.to_string())
                     .replace("{account}", &target.to_string())
-                    .replace("{grant}", &grant);
+                    .replace("{grant}", &grant)
+                    .replace("{section}", "about_me")
+                    .replace("{goal}", "1");
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
                     (Method::GET, _) => client.get(&concrete).await,

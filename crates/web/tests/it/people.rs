@@ -153,7 +153,7 @@ async fn a_consent_form_with_mistakes_is_shown_again_as_typed_and_nothing_is_wri
 async fn each_role_lands_on_a_home_page_showing_only_what_it_may_use() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let cases = [
-        ("sam", "Your record", "/admin"),
+        ("sam", "Your care plan and record", "/admin"),
         ("casey", "People who share with you", "/admin"),
         ("alex", "Your caseload", "/admin"),
         ("jordan", "Team caseload", "/admin"),
