@@ -193,3 +193,49 @@ test('an administrator manages accounts and reads the audit log', async () => {
   await check(page, 'audit');
   await context.close();
 });
+
+test('a care plan is written and agreed together, and every plan page is accessible', async () => {
+  const sam = await signIn('sam');
+  await sam.page.getByRole('link', { name: 'My care plan' }).click();
+  await sam.page.getByRole('heading', { name: 'My care plan', level: 1 }).waitFor();
+  const planUrl = sam.page.url();
+  await check(sam.page, 'plan-service-user');
+  const section = sam.page.locator('#what_does_not_help');
+  await section.getByText('Write or change my words').click();
+  await section.getByLabel('In my own words').fill('Being rushed out of the door.');
+  await section.getByRole('button', { name: /Save/ }).click();
+  await sam.page.getByRole('status').waitFor();
+  assert.match(await sam.page.locator('#what_does_not_help').innerText(), /Being rushed out of the door\./);
+  const strengths = sam.page.locator('#strengths');
+  await strengths.getByText('Agree or disagree').click();
+  await strengths.getByLabel('I agree').check();
+  await strengths.getByRole('button', { name: /Record my view/ }).click();
+  await sam.page.getByRole('status').waitFor();
+  assert.match(await sam.page.locator('#strengths').innerText(), /You agree/);
+  // A disagreement without a reason is refused, with the reason box named.
+  const about = sam.page.locator('#about_me');
+  await about.getByText('Agree or disagree').click();
+  await about.getByLabel('I disagree').check();
+  await about.getByRole('button', { name: /Record my view/ }).click();
+  await sam.page.getByRole('alert').waitFor();
+  await check(sam.page, 'plan-error');
+  await sam.context.close();
+
+  const casey = await signIn('casey');
+  await casey.page.goto(planUrl);
+  await casey.page.getByRole('heading', { level: 1 }).waitFor();
+  await check(casey.page, 'plan-carer');
+  await casey.context.close();
+
+  const alex = await signIn('alex');
+  await alex.page.goto(`${base}/people`);
+  await alex.page.getByRole('link', { name: /^Sam / }).click();
+  await alex.page.getByRole('link', { name: 'Care plan' }).click();
+  await alex.page.getByRole('heading', { name: /care plan/, level: 1 }).waitFor();
+  assert.match(await alex.page.locator('#what_does_not_help').innerText(), /Being rushed out of the door\./, 'the clinician sees the service user\'s words');
+  await check(alex.page, 'plan-clinician');
+  await alex.page.getByRole('link', { name: 'A copy to print or keep' }).click();
+  await alex.page.getByRole('heading', { name: /Care plan of/ }).waitFor();
+  await check(alex.page, 'plan-print');
+  await alex.context.close();
+});

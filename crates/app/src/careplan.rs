@@ -110,8 +110,19 @@ impl App {
         permit: &Permit,
         person: PersonId,
     ) -> Result<Vec<SectionKind>, AppError> {
+        Ok(self.shared_with_reader(tx, actor, permit, person).await?.0)
+    }
+
+    /// The sections this reader may see, and whether they may see the life-domain ratings.
+    async fn shared_with_reader(
+        &self,
+        tx: &mut WriteTxn,
+        actor: &Actor,
+        permit: &Permit,
+        person: PersonId,
+    ) -> Result<(Vec<SectionKind>, bool), AppError> {
         if permit.role() != Some(Role::Carer) {
-            return Ok(SectionKind::ALL.to_vec());
+            return Ok((SectionKind::ALL.to_vec(), true));
         }
         let me = actor.person.ok_or(AppError::NotFound)?;
         let read = decide(
@@ -123,7 +134,7 @@ impl App {
         for scope in tx.shared_with_carer(&read, person, me).await? {
             parts.extend(SharedPart::parse_scope(&scope).unwrap_or_default());
         }
-        Ok(shared_sections(&parts))
+        Ok((shared_sections(&parts), parts.contains(&SharedPart::LifeDomainRatings)))
     }
 
     /// A person's current care plan, as far as the actor may see it.
@@ -133,10 +144,10 @@ impl App {
         let scope = tx.person_scope(person).await?.ok_or(AppError::NotFound)?;
         let read_person = decide(actor, Action::ReadPerson, &Resource::Person(&scope))?;
         let person_row = tx.read_person(&read_person, person).await?.ok_or(AppError::NotFound)?;
-        let visible = self.visible_sections(&mut tx, actor, &permit, person).await?;
+        let (visible, ratings_shared) = self.shared_with_reader(&mut tx, actor, &permit, person).await?;
         let stored = tx.care_plan(&permit, person, version).await?;
         let versions = tx.care_plan_versions(&permit, person).await?;
-        let dialog = if permit.role() != Some(Role::Carer) || visible.contains(&SectionKind::AboutMe) {
+        let dialog = if ratings_shared {
             tx.dialog_history(&permit, person).await?
         } else {
             Vec::new()
@@ -290,6 +301,10 @@ impl App {
         let (tx, permit, stored) = self
             .plan_for_change(actor, Action::WriteCarePlan, person, Some(SectionKind::Goals))
             .await?;
+        // Goals are the service user's: carers add their view in their own sections.
+        if permit.role() == Some(Role::Carer) {
+            return Err(AppError::Forbidden);
+        }
         let mut after = stored.plan.clone();
         after.add_goal(text, attribution(actor, &permit)).map_err(plan_error)?;
         self.save(tx, &permit, &stored, &after).await
@@ -313,6 +328,10 @@ impl App {
         let (tx, permit, stored) = self
             .plan_for_change(actor, Action::WriteCarePlan, person, Some(SectionKind::Goals))
             .await?;
+        // Goals are the service user's: carers add their view in their own sections.
+        if permit.role() == Some(Role::Carer) {
+            return Err(AppError::Forbidden);
+        }
         let mut after = stored.plan.clone();
         after.add_action(goal, what, who, by_when).map_err(|err| match err {
             PlanError::Empty => AppError::Validation(vec![FieldError::new("what", "Say what will be done")]),

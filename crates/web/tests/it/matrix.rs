@@ -59,8 +59,9 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
             ("POST", "/people/{person}/plan/sections/{section}/agreement"),
             plan_write,
         ),
-        (("POST", "/people/{person}/plan/goals"), plan_write),
-        (("POST", "/people/{person}/plan/goals/{goal}/actions"), plan_write),
+        // Goals are the service user's: a carer passes the gate but the use case refuses.
+        (("POST", "/people/{person}/plan/goals"), ratings),
+        (("POST", "/people/{person}/plan/goals/{goal}/actions"), ratings),
         (("POST", "/people/{person}/plan/finalise"), coordinator),
         (("POST", "/people/{person}/plan/review"), coordinator),
         (("POST", "/people/{person}/plan/copies"), copy),

@@ -189,6 +189,14 @@ async fn a_carer_reaches_only_the_sections_shared_with_them() {
         );
         assert!(!page.body.contains("I like fixing bikes"), "About me is not shared");
         assert!(!page.body.contains("id=\"h-about_me\""));
+        assert!(
+            !page.body.contains("All ratings"),
+            "life-domain ratings are not shared either"
+        );
+        assert!(
+            !page.body.contains("/plan/goals\""),
+            "goals are the service user's to add"
+        );
         let reply = client
             .post_form(
                 &format!("/people/{sam}/plan/sections/about_me"),
