@@ -239,3 +239,13 @@ test('a care plan is written and agreed together, and every plan page is accessi
   await check(alex.page, 'plan-print');
   await alex.context.close();
 });
+
+test('a team lead sees involvement across the team, as a chart with a table beside it', async () => {
+  const { context, page } = await signIn('jordan');
+  await page.getByRole('link', { name: 'Involvement in care planning' }).click();
+  await page.getByRole('heading', { name: 'Involvement in care planning', level: 1 }).waitFor();
+  assert.equal(await page.locator('svg[role="img"]').count(), 1);
+  assert.ok(await page.getByRole('table').first().locator('tbody tr').count() >= 5);
+  await check(page, 'team');
+  await context.close();
+});

@@ -464,3 +464,82 @@ fn capitalise(message: &str) -> String {
         None => String::new(),
     }
 }
+
+/// One person's line on the team dashboard.
+#[derive(Debug, Clone, Serialize)]
+pub struct DashboardRow {
+    pub person: PersonId,
+    pub name: String,
+    pub status: Option<&'static str>,
+    pub version: Option<u32>,
+    pub indicators: Option<cocare_careplan::involvement::Indicators>,
+    pub review_due: Option<String>,
+    pub overdue: bool,
+}
+
+/// A team's involvement quality.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamDashboard {
+    pub team: String,
+    pub summary: cocare_careplan::involvement::TeamSummary,
+    pub rows: Vec<DashboardRow>,
+    pub without_plan: usize,
+    pub overdue: Vec<DashboardRow>,
+}
+
+impl App {
+    /// For each team the actor leads: each plan's involvement indicators, the team's
+    /// percentages, and the reviews that are overdue (as of `today`, `YYYY-MM-DD`).
+    pub async fn team_dashboards(&self, actor: &Actor, today: &str) -> Result<Vec<TeamDashboard>, AppError> {
+        use cocare_careplan::involvement::{PlanContext, indicators, team_summary};
+        let mut out = Vec::new();
+        for grant in actor.grants.iter().filter(|g| g.role == Role::TeamLead) {
+            let Some(team) = grant.team else { continue };
+            let permit = decide(
+                actor,
+                Action::ViewTeamDashboard,
+                &Resource::Team(grant.organisation, team),
+            )?;
+            let name = self.store.team(team).await?.map(|t| t.name).unwrap_or_default();
+            let mut tx = self.store.begin_write().await?;
+            let plans = tx.team_plans(&permit, team).await?;
+            tx.commit().await?;
+            let rows: Vec<DashboardRow> = plans
+                .into_iter()
+                .map(|row| {
+                    let overdue = row.plan.is_some() && row.review_due.as_deref().is_some_and(|due| due < today);
+                    DashboardRow {
+                        person: row.person,
+                        name: row.name,
+                        status: row.plan.as_ref().map(|p| p.status.label()),
+                        version: row.plan.as_ref().map(|p| p.version),
+                        indicators: row.plan.as_ref().map(|plan| {
+                            indicators(
+                                plan,
+                                PlanContext {
+                                    has_carer: row.has_carer,
+                                    copy_given: row.copies_given > 0,
+                                    reviewed_on_time: !overdue,
+                                },
+                            )
+                        }),
+                        review_due: row.review_due,
+                        overdue,
+                    }
+                })
+                .collect();
+            let measured: Vec<_> = rows.iter().filter_map(|r| r.indicators).collect();
+            out.push(TeamDashboard {
+                team: name,
+                summary: team_summary(&measured),
+                without_plan: rows.iter().filter(|r| r.indicators.is_none()).count(),
+                overdue: rows.iter().filter(|r| r.overdue).cloned().collect(),
+                rows,
+            });
+        }
+        if out.is_empty() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(out)
+    }
+}

@@ -169,7 +169,7 @@ impl App {
             service_users.push(person);
         }
         let mut carers = Vec::new();
-        for (index, cared_for) in service_users.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        for (index, cared_for) in service_users.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
             let carer = NewPerson {
                 id: PersonId::from_u128(id_from(&mut rng)),
                 organisation_id: organisation,

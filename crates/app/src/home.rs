@@ -58,8 +58,11 @@ impl App {
                 Role::TeamLead => HomeCard {
                     role,
                     title: "Your team".into(),
-                    body: "Everyone on your team's caseload.".into(),
-                    links: vec![("/people".into(), "Team caseload".into())],
+                    body: "Everyone on your team's caseload, and how involved they are in their care plans.".into(),
+                    links: vec![
+                        ("/team".into(), "Involvement in care planning".into()),
+                        ("/people".into(), "Team caseload".into()),
+                    ],
                 },
                 Role::Researcher => HomeCard {
                     role,

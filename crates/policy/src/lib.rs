@@ -45,6 +45,8 @@ pub enum Action {
     FinaliseCarePlan,
     /// Record that the service user was given a copy of their plan.
     RecordCopyGiven,
+    /// See a team's involvement quality and overdue reviews (a team lead).
+    ViewTeamDashboard,
     /// Work on pseudonymised data and aggregates (cohorts, costs, qualitative analysis).
     UseResearchWorkspace,
     /// Run the stakeholder group, engagement activities and funding changes.
@@ -52,7 +54,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::ViewHome,
         Action::ListPeople,
         Action::ReadPerson,
@@ -67,6 +69,7 @@ impl Action {
         Action::AgreeCarePlan,
         Action::FinaliseCarePlan,
         Action::RecordCopyGiven,
+        Action::ViewTeamDashboard,
         Action::UseResearchWorkspace,
         Action::UseEngagementWorkspace,
     ];
@@ -88,6 +91,7 @@ impl Action {
             Action::AgreeCarePlan => "careplan.section.agree",
             Action::FinaliseCarePlan => "careplan.finalise",
             Action::RecordCopyGiven => "careplan.copy_given",
+            Action::ViewTeamDashboard => "team.dashboard",
             Action::UseResearchWorkspace => "research.use",
             Action::UseEngagementWorkspace => "engagement.use",
         }
@@ -111,6 +115,7 @@ pub fn role_may(role: Role, action: Action) -> bool {
         WriteCarePlan | AgreeCarePlan => matches!(role, ServiceUser | Carer | Clinician),
         FinaliseCarePlan => role == Clinician,
         RecordCopyGiven => matches!(role, ServiceUser | Clinician),
+        ViewTeamDashboard => role == TeamLead,
         UseResearchWorkspace => role == Researcher,
         UseEngagementWorkspace => role == EngagementLead,
     }
@@ -134,6 +139,8 @@ pub struct PersonScope {
 /// What an action is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource<'a> {
+    /// A team (its caseload as a whole).
+    Team(OrganisationId, TeamId),
     /// Nothing in particular (the home page, one's own list).
     Own,
     /// Something belonging to an organisation (its accounts, teams, audit log).
@@ -204,7 +211,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
         None => Err(match resource {
             // People outside your care are not yours to know about.
             Resource::Person(_) => Denied::NotFound,
-            Resource::Own | Resource::Organisation(_) => Denied::Forbidden,
+            Resource::Own | Resource::Organisation(_) | Resource::Team(..) => Denied::Forbidden,
         }),
     }
 }
@@ -213,6 +220,7 @@ fn grant_covers(actor: &Actor, grant: &Grant, action: Action, resource: &Resourc
     match resource {
         Resource::Own => true,
         Resource::Organisation(organisation) => grant.organisation == *organisation,
+        Resource::Team(organisation, team) => grant.organisation == *organisation && grant.team == Some(*team),
         Resource::Person(scope) => {
             if grant.organisation != scope.organisation {
                 return false;

@@ -185,3 +185,16 @@ fn only_a_care_coordinator_of_the_team_finalises_and_a_team_lead_only_reads() {
     assert!(decide(&me, Action::FinaliseCarePlan, &Resource::Person(&person)).is_err());
     assert!(decide(&me, Action::WriteCarePlan, &Resource::Person(&person)).is_ok());
 }
+
+#[test]
+fn a_team_lead_sees_their_own_teams_dashboard_only() {
+    let w = world();
+    let lead = actor(Role::TeamLead, w.org, Some(w.team), None);
+    let clinician = actor(Role::Clinician, w.org, Some(w.team), None);
+    assert!(decide(&lead, Action::ViewTeamDashboard, &Resource::Team(w.org, w.team)).is_ok());
+    assert_eq!(
+        decide(&lead, Action::ViewTeamDashboard, &Resource::Team(w.org, w.other_team)),
+        Err(Denied::Forbidden)
+    );
+    assert!(decide(&clinician, Action::ViewTeamDashboard, &Resource::Team(w.org, w.team)).is_err());
+}

@@ -502,3 +502,173 @@ impl WriteTxn {
         Ok(out)
     }
 }
+
+/// The current plan of one service user of a team, for the involvement dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamPlanRow {
+    pub person: PersonId,
+    pub name: String,
+    /// `None` when the person has no plan yet.
+    pub plan: Option<CarePlan>,
+    pub review_due: Option<String>,
+    pub copies_given: usize,
+    pub has_carer: bool,
+}
+
+impl WriteTxn {
+    /// Every service user of a team with their current plan, in a fixed number of queries
+    /// whatever the team's size. Audited once, as a read of the team's plans.
+    pub async fn team_plans(
+        &mut self,
+        permit: &Permit,
+        team: cocare_core::TeamId,
+    ) -> Result<Vec<TeamPlanRow>, StoreError> {
+        use std::collections::HashMap;
+        require(permit, &[Action::ViewTeamDashboard], "see a team's plans")?;
+        let team_id = team.to_string();
+        let mut rows: Vec<TeamPlanRow> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for row in sqlx::query(
+            "SELECT p.id, p.given_name || ' ' || p.family_name AS name, \
+             (SELECT COUNT(*) FROM carer_links l WHERE l.service_user_id = p.id) AS carers \
+             FROM people p WHERE p.team_id = $1 AND p.kind = 'service_user' ORDER BY p.family_name, p.given_name, p.id",
+        )
+        .bind(&team_id)
+        .fetch_all(self.conn())
+        .await?
+        {
+            let id: String = row.try_get("id")?;
+            let carers: i64 = row.try_get("carers")?;
+            index.insert(id.clone(), rows.len());
+            rows.push(TeamPlanRow {
+                person: PersonId::parse(&id).map_err(|_| corrupt("people.id"))?,
+                name: row.try_get("name")?,
+                plan: None,
+                review_due: None,
+                copies_given: 0,
+                has_carer: carers > 0,
+            });
+        }
+        // The current version of each person's plan.
+        const LATEST: &str = "SELECT cp.id FROM care_plans cp JOIN people p ON p.id = cp.person_id \
+             WHERE p.team_id = $1 AND cp.version = (SELECT MAX(version) FROM care_plans x WHERE x.person_id = cp.person_id)";
+        let mut plan_of: HashMap<String, usize> = HashMap::new();
+        for row in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT c.id, c.person_id, c.version, c.status, c.review_due, c.finalised_by, c.finalised_role, c.finalised_at, \
+             (SELECT COUNT(*) FROM plan_copies k WHERE k.plan_id = c.id) AS copies \
+             FROM care_plans c WHERE c.id IN ({LATEST})"
+        )))
+        .bind(&team_id)
+        .fetch_all(self.conn())
+        .await?
+        {
+            let person: String = row.try_get("person_id")?;
+            let Some(&at) = index.get(&person) else { continue };
+            let status: String = row.try_get("status")?;
+            let version: i64 = row.try_get("version")?;
+            let copies: i64 = row.try_get("copies")?;
+            let finalised = match (
+                row.try_get::<Option<String>, _>("finalised_by")?,
+                row.try_get::<Option<String>, _>("finalised_role")?,
+                row.try_get::<Option<String>, _>("finalised_at")?,
+            ) {
+                (Some(author), Some(role), Some(when)) => Some(Attribution {
+                    author,
+                    role: Role::parse(&role).map_err(|_| corrupt("care_plans.finalised_role"))?,
+                    at: parse_timestamp(&when).ok_or_else(|| corrupt("care_plans.finalised_at"))?,
+                }),
+                _ => None,
+            };
+            if let Some(entry) = rows.get_mut(at) {
+                entry.plan = Some(CarePlan {
+                    version: u32::try_from(version).map_err(|_| corrupt("care_plans.version"))?,
+                    status: PlanStatus::parse(&status).ok_or_else(|| corrupt("care_plans.status"))?,
+                    contributions: Vec::new(),
+                    goals: Vec::new(),
+                    agreements: Vec::new(),
+                    finalised,
+                });
+                entry.review_due = row.try_get("review_due")?;
+                entry.copies_given = usize::try_from(copies).unwrap_or(0);
+            }
+            plan_of.insert(row.try_get("id")?, at);
+        }
+        for row in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT plan_id, section, voice, body, author, role, at FROM plan_contributions WHERE plan_id IN ({LATEST}) ORDER BY plan_id, seq"
+        )))
+        .bind(&team_id)
+        .fetch_all(self.conn())
+        .await?
+        {
+            let plan_id: String = row.try_get("plan_id")?;
+            let section: String = row.try_get("section")?;
+            let voice: String = row.try_get("voice")?;
+            let contribution = Contribution {
+                section: SectionKind::parse(&section).ok_or_else(|| corrupt("plan_contributions.section"))?,
+                voice: Voice::parse(&voice).ok_or_else(|| corrupt("plan_contributions.voice"))?,
+                text: row.try_get("body")?,
+                by: attribution(&row)?,
+            };
+            if let Some(plan) = plan_of.get(&plan_id).and_then(|at| rows.get_mut(*at)).and_then(|r| r.plan.as_mut()) {
+                plan.contributions.push(contribution);
+            }
+        }
+        for row in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT plan_id, body, author, role, at FROM plan_goals WHERE plan_id IN ({LATEST}) ORDER BY plan_id, seq"
+        )))
+        .bind(&team_id)
+        .fetch_all(self.conn())
+        .await?
+        {
+            let plan_id: String = row.try_get("plan_id")?;
+            let goal = Goal {
+                text: row.try_get("body")?,
+                actions: Vec::new(),
+                by: attribution(&row)?,
+            };
+            if let Some(plan) = plan_of
+                .get(&plan_id)
+                .and_then(|at| rows.get_mut(*at))
+                .and_then(|r| r.plan.as_mut())
+            {
+                plan.goals.push(goal);
+            }
+        }
+        for row in sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT plan_id, section, party, stance, reason, revision, author, role, at FROM plan_agreements \
+             WHERE plan_id IN ({LATEST}) ORDER BY plan_id, seq"
+        )))
+        .bind(&team_id)
+        .fetch_all(self.conn())
+        .await?
+        {
+            let plan_id: String = row.try_get("plan_id")?;
+            let section: String = row.try_get("section")?;
+            let party: String = row.try_get("party")?;
+            let stance: String = row.try_get("stance")?;
+            let revision: i64 = row.try_get("revision")?;
+            let agreement = Agreement {
+                section: SectionKind::parse(&section).ok_or_else(|| corrupt("plan_agreements.section"))?,
+                party: Party::parse(&party).ok_or_else(|| corrupt("plan_agreements.party"))?,
+                stance: match stance.as_str() {
+                    "agree" => Stance::Agree,
+                    "disagree" => Stance::Disagree {
+                        reason: row.try_get("reason")?,
+                    },
+                    _ => return Err(corrupt("plan_agreements.stance")),
+                },
+                revision: usize::try_from(revision).map_err(|_| corrupt("plan_agreements.revision"))?,
+                by: attribution(&row)?,
+            };
+            if let Some(plan) = plan_of
+                .get(&plan_id)
+                .and_then(|at| rows.get_mut(*at))
+                .and_then(|r| r.plan.as_mut())
+            {
+                plan.agreements.push(agreement);
+            }
+        }
+        self.audit_permit(permit, &format!("team:{team}/careplans")).await?;
+        Ok(rows)
+    }
+}

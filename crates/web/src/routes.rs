@@ -141,6 +141,12 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/team",
+            SignedIn(ViewTeamDashboard),
+            get(pages::team::get_team),
+        ),
+        route(
+            Method::GET,
             "/admin",
             SignedIn(ManageAccounts),
             get(pages::admin::get_admin),

@@ -29,9 +29,10 @@ impl Layout {
         let mut nav = Vec::new();
         if let Some(ctx) = session {
             let actor = &ctx.actor;
-            let candidates: [(&'static str, &'static str, Action); 4] = [
+            let candidates: [(&'static str, &'static str, Action); 5] = [
                 ("/", "Home", Action::ViewHome),
                 ("/people", "People", Action::ListPeople),
+                ("/team", "Team involvement", Action::ViewTeamDashboard),
                 ("/admin", "Administration", Action::ManageAccounts),
                 ("/admin/audit", "Audit log", Action::ReadAuditLog),
             ];

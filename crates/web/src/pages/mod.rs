@@ -6,6 +6,7 @@ pub mod auth;
 pub mod home;
 pub mod people;
 pub mod plan;
+pub mod team;
 
 use axum::Json;
 use axum::extract::{Request, State};

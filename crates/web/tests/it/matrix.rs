@@ -66,6 +66,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("POST", "/people/{person}/plan/review"), coordinator),
         (("POST", "/people/{person}/plan/copies"), copy),
         (("POST", "/people/{person}/dialog"), ratings),
+        (("GET", "/team"), [S, D, D, D, A, D, D, D]),
         (("GET", "/admin"), admin),
         (("POST", "/admin/organisations"), admin),
         (("POST", "/admin/teams"), admin),
