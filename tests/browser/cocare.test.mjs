@@ -234,6 +234,13 @@ test('a care plan is written and agreed together, and every plan page is accessi
   await alex.page.getByRole('heading', { name: /care plan/, level: 1 }).waitFor();
   assert.match(await alex.page.locator('#what_does_not_help').innerText(), /Being rushed out of the door\./, 'the clinician sees the service user\'s words');
   await check(alex.page, 'plan-clinician');
+  await alex.page.getByRole('link', { name: 'Version 1' }).click();
+  await alex.page.getByRole('heading', { name: 'What this first version says' }).waitFor();
+  await alex.page.goBack();
+  await alex.page.getByRole('link', { name: 'Version 2' }).click();
+  await alex.page.getByRole('heading', { name: 'What changed since version 1' }).waitFor();
+  await check(alex.page, 'plan-version');
+  await alex.page.goBack();
   await alex.page.getByRole('link', { name: 'A copy to print or keep' }).click();
   await alex.page.getByRole('heading', { name: /Care plan of/ }).waitFor();
   await check(alex.page, 'plan-print');

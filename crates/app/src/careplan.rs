@@ -543,3 +543,42 @@ impl App {
         Ok(out)
     }
 }
+
+/// One version of a plan and what changed since the one before.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionView {
+    pub view: PlanView,
+    pub previous: Option<u32>,
+    pub changes: Vec<cocare_careplan::diff::DiffLine>,
+}
+
+impl App {
+    /// A version of a person's plan, read-only, with a readable difference from the version
+    /// before it. Both are filtered by what the reader may see.
+    pub async fn care_plan_version(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        version: u32,
+    ) -> Result<VersionView, AppError> {
+        let view = self.care_plan(actor, person, Some(version)).await?;
+        let plan = view.plan.clone().ok_or(AppError::NotFound)?;
+        if plan.version != version {
+            return Err(AppError::NotFound);
+        }
+        let previous = version.checked_sub(1).filter(|v| *v >= 1);
+        let changes = match previous {
+            Some(before) => {
+                let earlier = self.care_plan(actor, person, Some(before)).await?;
+                let earlier = earlier.plan.unwrap_or_default();
+                cocare_careplan::diff::between(&earlier, &plan)
+            }
+            None => cocare_careplan::diff::between(&CarePlan::new(), &plan),
+        };
+        Ok(VersionView {
+            view,
+            previous,
+            changes,
+        })
+    }
+}

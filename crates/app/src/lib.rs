@@ -18,7 +18,7 @@ use std::time::Duration;
 
 pub use admin::{AccountForm, AdminOverview, OrganisationForm, RoleForm, TeamForm};
 pub use auth::{LoginOutcome, SessionContext, THROTTLE_FAILURES, THROTTLE_MINUTES};
-pub use careplan::{DashboardRow, PlanView, SectionView, TeamDashboard};
+pub use careplan::{DashboardRow, PlanView, SectionView, TeamDashboard, VersionView};
 pub use cocare_store::{
     AuditEntry, AuditVerdict, CopyGiven, DatabaseUrl, DialogRecord, Store, StoreError, VersionSummary,
 };

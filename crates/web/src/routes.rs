@@ -147,6 +147,12 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/people/{person}/plan/versions/{version}",
+            SignedIn(ReadCarePlan),
+            get(pages::plan::get_version),
+        ),
+        route(
+            Method::GET,
             "/admin",
             SignedIn(ManageAccounts),
             get(pages::admin::get_admin),

@@ -421,3 +421,33 @@ pub async fn get_print(State(state): State<AppState>, signed_in: SignedIn, Path(
     };
     Ok(render(StatusCode::OK, &page))
 }
+
+#[derive(Template)]
+#[template(path = "plan_version.html")]
+struct VersionPage {
+    layout: Layout,
+    version: cocare_app::VersionView,
+}
+
+/// One version, read-only, with what changed since the one before.
+pub async fn get_version(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((raw, version)): Path<(String, String)>,
+) -> HtmlResult {
+    let person = person_id(&raw, Audience::Html)?;
+    let version: u32 = version
+        .parse()
+        .map_err(|_| WebError::from_app(Audience::Html, AppError::NotFound))?;
+    let found = state
+        .app
+        .care_plan_version(signed_in.actor(), person, version)
+        .await
+        .html()?;
+    let title = format!("{}'s care plan, version {version}", found.view.person_name);
+    let page = VersionPage {
+        layout: Layout::new(title, Some(&signed_in.0), "/people"),
+        version: found,
+    };
+    Ok(render(StatusCode::OK, &page))
+}

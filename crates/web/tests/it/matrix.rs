@@ -54,6 +54,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("GET", "/people/{person}/plan"), care),
         (("POST", "/people/{person}/plan"), coordinator),
         (("GET", "/people/{person}/plan/print"), care),
+        (("GET", "/people/{person}/plan/versions/{version}"), care),
         (("POST", "/people/{person}/plan/sections/{section}"), plan_write),
         (
             ("POST", "/people/{person}/plan/sections/{section}/agreement"),
@@ -172,7 +173,8 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{account}", &target.to_string())
                     .replace("{grant}", &grant)
                     .replace("{section}", "about_me")
-                    .replace("{goal}", "1");
+                    .replace("{goal}", "1")
+                    .replace("{version}", "2");
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
                     (Method::GET, _) => client.get(&concrete).await,

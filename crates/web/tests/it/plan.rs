@@ -326,3 +326,43 @@ async fn a_team_lead_sees_involvement_across_the_team_and_overdue_reviews() {
     let mut alex = app.signed_in("alex").await;
     assert_eq!(alex.get("/team").await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn any_version_can_be_read_with_what_changed_since_the_one_before() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let sam = app.person_of("sam").await;
+    let mut me = app.signed_in("sam").await;
+    let page = me.get(&format!("/people/{sam}/plan/versions/2")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("What changed since version 1"));
+    assert!(
+        page.body
+            .contains("<ins>In my words: I&#39;m patient and good with my hands. I kept going to the workshop.</ins>")
+            || page
+                .body
+                .contains("<ins>In my words: I'm patient and good with my hands. I kept going to the workshop.</ins>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<del>In my words: I&#39;m patient and good with my hands.</del>")
+            || page
+                .body
+                .contains("<del>In my words: I'm patient and good with my hands.</del>")
+    );
+    assert!(
+        page.body
+            .contains("<ins>Clinical wording: Being told to calm down.</ins>")
+    );
+    assert_eq!(
+        me.get(&format!("/people/{sam}/plan/versions/9")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let first = me.get(&format!("/people/{sam}/plan/versions/1")).await;
+    assert!(
+        first.body.contains("Finalised by Alex Morgan on 2025-06-08"),
+        "{}",
+        first.body
+    );
+}
