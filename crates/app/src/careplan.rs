@@ -491,7 +491,7 @@ impl App {
     /// For each team the actor leads: each plan's involvement indicators, the team's
     /// percentages, and the reviews that are overdue (as of `today`, `YYYY-MM-DD`).
     pub async fn team_dashboards(&self, actor: &Actor, today: &str) -> Result<Vec<TeamDashboard>, AppError> {
-        use cocare_careplan::involvement::{PlanContext, indicators, team_summary};
+        use cocare_careplan::involvement::{PlanContext, indicators_from, team_summary};
         let mut out = Vec::new();
         for grant in actor.grants.iter().filter(|g| g.role == Role::TeamLead) {
             let Some(team) = grant.team else { continue };
@@ -511,11 +511,11 @@ impl App {
                     DashboardRow {
                         person: row.person,
                         name: row.name,
-                        status: row.plan.as_ref().map(|p| p.status.label()),
-                        version: row.plan.as_ref().map(|p| p.version),
-                        indicators: row.plan.as_ref().map(|plan| {
-                            indicators(
-                                plan,
+                        status: row.plan.map(|(_, status)| status.label()),
+                        version: row.plan.map(|(version, _)| version),
+                        indicators: row.plan.map(|_| {
+                            indicators_from(
+                                &row.facts,
                                 PlanContext {
                                     has_carer: row.has_carer,
                                     copy_given: row.copies_given > 0,

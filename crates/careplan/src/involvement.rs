@@ -4,6 +4,70 @@ use serde::Serialize;
 
 use crate::{CarePlan, Party, SectionKind, Stance, Voice};
 
+/// What involvement is measured from: counts and the latest stances, not the words. A store
+/// can load these for thousands of plans at once; [`PlanFacts::of`] derives them from a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanFacts {
+    /// How many contributions each voice made to each section.
+    pub contributions: Vec<(SectionKind, Voice, usize)>,
+    pub goals: usize,
+    /// The latest stance of each party on each section: agreed or not, and at which revision.
+    pub latest_stances: Vec<(SectionKind, Party, bool, usize)>,
+}
+
+impl PlanFacts {
+    pub fn of(plan: &CarePlan) -> PlanFacts {
+        let mut contributions: Vec<(SectionKind, Voice, usize)> = Vec::new();
+        for c in &plan.contributions {
+            match contributions
+                .iter_mut()
+                .find(|(s, v, _)| *s == c.section && *v == c.voice)
+            {
+                Some(entry) => entry.2 += 1,
+                None => contributions.push((c.section, c.voice, 1)),
+            }
+        }
+        let mut latest_stances: Vec<(SectionKind, Party, bool, usize)> = Vec::new();
+        for a in &plan.agreements {
+            let agreed = matches!(a.stance, Stance::Agree);
+            match latest_stances
+                .iter_mut()
+                .find(|(s, p, _, _)| *s == a.section && *p == a.party)
+            {
+                Some(entry) => *entry = (a.section, a.party, agreed, a.revision),
+                None => latest_stances.push((a.section, a.party, agreed, a.revision)),
+            }
+        }
+        PlanFacts {
+            contributions,
+            goals: plan.goals.len(),
+            latest_stances,
+        }
+    }
+
+    fn revision(&self, section: SectionKind) -> usize {
+        self.contributions
+            .iter()
+            .filter(|(s, _, _)| *s == section)
+            .map(|(_, _, n)| n)
+            .sum::<usize>()
+            + if section == SectionKind::Goals { self.goals } else { 0 }
+    }
+
+    fn has_content(&self, section: SectionKind) -> bool {
+        self.revision(section) > 0
+    }
+
+    /// The party's stance on the section as it stands now: `Some(true)` agreed.
+    fn agreed(&self, section: SectionKind, party: Party) -> Option<bool> {
+        let revision = self.revision(section);
+        self.latest_stances
+            .iter()
+            .find(|(s, p, _, r)| *s == section && *p == party && *r == revision)
+            .map(|(_, _, agreed, _)| *agreed)
+    }
+}
+
 /// Facts about a plan that live outside it (recorded events and the person's situation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PlanContext {
@@ -25,18 +89,26 @@ pub struct Indicators {
 }
 
 pub fn indicators(plan: &CarePlan, context: PlanContext) -> Indicators {
-    let own_words = plan.contributions.iter().any(|c| c.voice == Voice::ServiceUser);
+    indicators_from(&PlanFacts::of(plan), context)
+}
+
+/// The same measures from facts alone (what the team dashboard loads in bulk).
+pub fn indicators_from(facts: &PlanFacts, context: PlanContext) -> Indicators {
+    let own_words = facts
+        .contributions
+        .iter()
+        .any(|(_, v, n)| *v == Voice::ServiceUser && *n > 0);
     let sections: Vec<SectionKind> = SectionKind::ALL
         .into_iter()
-        .filter(|s| plan.has_content(*s) && !s.is_carer_section())
+        .filter(|s| facts.has_content(*s) && !s.is_carer_section())
         .collect();
     let agreed_by_service_user = !sections.is_empty()
         && sections
             .iter()
-            .all(|s| matches!(plan.stance(*s, Party::ServiceUser), Some(Stance::Agree)));
+            .all(|s| facts.agreed(*s, Party::ServiceUser) == Some(true));
     let carer_involved = context.has_carer.then(|| {
-        plan.contributions.iter().any(|c| c.voice == Voice::Carer)
-            || plan.agreements.iter().any(|a| a.party == Party::Carer)
+        facts.contributions.iter().any(|(_, v, n)| *v == Voice::Carer && *n > 0)
+            || facts.latest_stances.iter().any(|(_, p, _, _)| *p == Party::Carer)
     });
     Indicators {
         own_words,
@@ -46,7 +118,7 @@ pub fn indicators(plan: &CarePlan, context: PlanContext) -> Indicators {
         reviewed_on_time: context.reviewed_on_time,
         crisis_plan: SectionKind::ALL
             .iter()
-            .any(|s| s.is_crisis_plan() && plan.has_content(*s)),
+            .any(|s| s.is_crisis_plan() && facts.has_content(*s)),
     }
 }
 

@@ -187,6 +187,17 @@ pub enum Denied {
     NotFound,
 }
 
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Denied::Forbidden => "the access policy refused this action",
+            Denied::NotFound => "not found",
+        })
+    }
+}
+
+impl std::error::Error for Denied {}
+
 /// Decides one action on one resource. Deny by default; a permit names the role that allowed it.
 pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<Permit, Denied> {
     if let ActorKind::System(name) = actor.kind {

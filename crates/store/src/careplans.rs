@@ -503,20 +503,22 @@ impl WriteTxn {
     }
 }
 
-/// The current plan of one service user of a team, for the involvement dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The current plan of one service user of a team, for the involvement dashboard: the facts
+/// involvement is measured from, not the words.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamPlanRow {
     pub person: PersonId,
     pub name: String,
-    /// `None` when the person has no plan yet.
-    pub plan: Option<CarePlan>,
+    /// `(version, status)` of the current plan; `None` when the person has no plan yet.
+    pub plan: Option<(u32, PlanStatus)>,
+    pub facts: cocare_careplan::involvement::PlanFacts,
     pub review_due: Option<String>,
     pub copies_given: usize,
     pub has_carer: bool,
 }
 
 impl WriteTxn {
-    /// Every service user of a team with their current plan, in a fixed number of queries
+    /// Every service user of a team with the facts of their current plan, in five queries
     /// whatever the team's size. Audited once, as a read of the team's plans.
     pub async fn team_plans(
         &mut self,
@@ -544,18 +546,20 @@ impl WriteTxn {
                 person: PersonId::parse(&id).map_err(|_| corrupt("people.id"))?,
                 name: row.try_get("name")?,
                 plan: None,
+                facts: Default::default(),
                 review_due: None,
                 copies_given: 0,
                 has_carer: carers > 0,
             });
         }
-        // The current version of each person's plan.
+        // Every version but the newest is superseded when a review starts.
         const LATEST: &str = "SELECT cp.id FROM care_plans cp JOIN people p ON p.id = cp.person_id \
-             WHERE p.team_id = $1 AND cp.version = (SELECT MAX(version) FROM care_plans x WHERE x.person_id = cp.person_id)";
+             WHERE p.team_id = $1 AND cp.status <> 'superseded'";
         let mut plan_of: HashMap<String, usize> = HashMap::new();
         for row in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT c.id, c.person_id, c.version, c.status, c.review_due, c.finalised_by, c.finalised_role, c.finalised_at, \
-             (SELECT COUNT(*) FROM plan_copies k WHERE k.plan_id = c.id) AS copies \
+            "SELECT c.id, c.person_id, c.version, c.status, c.review_due, \
+             (SELECT COUNT(*) FROM plan_copies k WHERE k.plan_id = c.id) AS copies, \
+             (SELECT COUNT(*) FROM plan_goals g WHERE g.plan_id = c.id) AS goals \
              FROM care_plans c WHERE c.id IN ({LATEST})"
         )))
         .bind(&team_id)
@@ -567,105 +571,75 @@ impl WriteTxn {
             let status: String = row.try_get("status")?;
             let version: i64 = row.try_get("version")?;
             let copies: i64 = row.try_get("copies")?;
-            let finalised = match (
-                row.try_get::<Option<String>, _>("finalised_by")?,
-                row.try_get::<Option<String>, _>("finalised_role")?,
-                row.try_get::<Option<String>, _>("finalised_at")?,
-            ) {
-                (Some(author), Some(role), Some(when)) => Some(Attribution {
-                    author,
-                    role: Role::parse(&role).map_err(|_| corrupt("care_plans.finalised_role"))?,
-                    at: parse_timestamp(&when).ok_or_else(|| corrupt("care_plans.finalised_at"))?,
-                }),
-                _ => None,
-            };
+            let goals: i64 = row.try_get("goals")?;
             if let Some(entry) = rows.get_mut(at) {
-                entry.plan = Some(CarePlan {
-                    version: u32::try_from(version).map_err(|_| corrupt("care_plans.version"))?,
-                    status: PlanStatus::parse(&status).ok_or_else(|| corrupt("care_plans.status"))?,
-                    contributions: Vec::new(),
-                    goals: Vec::new(),
-                    agreements: Vec::new(),
-                    finalised,
-                });
+                entry.plan = Some((
+                    u32::try_from(version).map_err(|_| corrupt("care_plans.version"))?,
+                    PlanStatus::parse(&status).ok_or_else(|| corrupt("care_plans.status"))?,
+                ));
+                entry.facts.goals = usize::try_from(goals).unwrap_or(0);
                 entry.review_due = row.try_get("review_due")?;
                 entry.copies_given = usize::try_from(copies).unwrap_or(0);
             }
             plan_of.insert(row.try_get("id")?, at);
         }
+        // One row per plan, the facts packed as `section:voice:count,…`, so that thousands of
+        // plans cost thousands of rows, not tens of thousands.
+        let packed = self.group_concat("section || ':' || voice || ':' || CAST(n AS TEXT)");
         for row in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT plan_id, section, voice, body, author, role, at FROM plan_contributions WHERE plan_id IN ({LATEST}) ORDER BY plan_id, seq"
+            "SELECT plan_id, {packed} AS facts FROM (SELECT plan_id, section, voice, COUNT(*) AS n FROM plan_contributions \
+             WHERE plan_id IN ({LATEST}) GROUP BY plan_id, section, voice) counted GROUP BY plan_id"
         )))
         .bind(&team_id)
         .fetch_all(self.conn())
         .await?
         {
             let plan_id: String = row.try_get("plan_id")?;
-            let section: String = row.try_get("section")?;
-            let voice: String = row.try_get("voice")?;
-            let contribution = Contribution {
-                section: SectionKind::parse(&section).ok_or_else(|| corrupt("plan_contributions.section"))?,
-                voice: Voice::parse(&voice).ok_or_else(|| corrupt("plan_contributions.voice"))?,
-                text: row.try_get("body")?,
-                by: attribution(&row)?,
-            };
-            if let Some(plan) = plan_of.get(&plan_id).and_then(|at| rows.get_mut(*at)).and_then(|r| r.plan.as_mut()) {
-                plan.contributions.push(contribution);
+            let packed: String = row.try_get("facts")?;
+            let Some(entry) = plan_of.get(&plan_id).and_then(|at| rows.get_mut(*at)) else { continue };
+            for fact in packed.split(',') {
+                let mut parts = fact.split(':');
+                let (Some(section), Some(voice), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
+                    return Err(corrupt("plan_contributions (packed)"));
+                };
+                entry.facts.contributions.push((
+                    SectionKind::parse(section).ok_or_else(|| corrupt("plan_contributions.section"))?,
+                    Voice::parse(voice).ok_or_else(|| corrupt("plan_contributions.voice"))?,
+                    n.parse().map_err(|_| corrupt("plan_contributions (count)"))?,
+                ));
             }
         }
+        // The latest stance of each party on each section, packed the same way.
+        let packed =
+            self.group_concat("a.section || ':' || a.party || ':' || a.stance || ':' || CAST(a.revision AS TEXT)");
         for row in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT plan_id, body, author, role, at FROM plan_goals WHERE plan_id IN ({LATEST}) ORDER BY plan_id, seq"
+            "SELECT a.plan_id, {packed} AS facts FROM plan_agreements a \
+             JOIN (SELECT plan_id, section, party, MAX(seq) AS seq FROM plan_agreements \
+                   WHERE plan_id IN ({LATEST}) GROUP BY plan_id, section, party) l \
+             ON l.plan_id = a.plan_id AND l.seq = a.seq GROUP BY a.plan_id"
         )))
         .bind(&team_id)
         .fetch_all(self.conn())
         .await?
         {
             let plan_id: String = row.try_get("plan_id")?;
-            let goal = Goal {
-                text: row.try_get("body")?,
-                actions: Vec::new(),
-                by: attribution(&row)?,
+            let packed: String = row.try_get("facts")?;
+            let Some(entry) = plan_of.get(&plan_id).and_then(|at| rows.get_mut(*at)) else {
+                continue;
             };
-            if let Some(plan) = plan_of
-                .get(&plan_id)
-                .and_then(|at| rows.get_mut(*at))
-                .and_then(|r| r.plan.as_mut())
-            {
-                plan.goals.push(goal);
-            }
-        }
-        for row in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT plan_id, section, party, stance, reason, revision, author, role, at FROM plan_agreements \
-             WHERE plan_id IN ({LATEST}) ORDER BY plan_id, seq"
-        )))
-        .bind(&team_id)
-        .fetch_all(self.conn())
-        .await?
-        {
-            let plan_id: String = row.try_get("plan_id")?;
-            let section: String = row.try_get("section")?;
-            let party: String = row.try_get("party")?;
-            let stance: String = row.try_get("stance")?;
-            let revision: i64 = row.try_get("revision")?;
-            let agreement = Agreement {
-                section: SectionKind::parse(&section).ok_or_else(|| corrupt("plan_agreements.section"))?,
-                party: Party::parse(&party).ok_or_else(|| corrupt("plan_agreements.party"))?,
-                stance: match stance.as_str() {
-                    "agree" => Stance::Agree,
-                    "disagree" => Stance::Disagree {
-                        reason: row.try_get("reason")?,
-                    },
-                    _ => return Err(corrupt("plan_agreements.stance")),
-                },
-                revision: usize::try_from(revision).map_err(|_| corrupt("plan_agreements.revision"))?,
-                by: attribution(&row)?,
-            };
-            if let Some(plan) = plan_of
-                .get(&plan_id)
-                .and_then(|at| rows.get_mut(*at))
-                .and_then(|r| r.plan.as_mut())
-            {
-                plan.agreements.push(agreement);
+            for fact in packed.split(',') {
+                let mut parts = fact.split(':');
+                let (Some(section), Some(party), Some(stance), Some(revision)) =
+                    (parts.next(), parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(corrupt("plan_agreements (packed)"));
+                };
+                entry.facts.latest_stances.push((
+                    SectionKind::parse(section).ok_or_else(|| corrupt("plan_agreements.section"))?,
+                    Party::parse(party).ok_or_else(|| corrupt("plan_agreements.party"))?,
+                    stance == "agree",
+                    revision.parse().map_err(|_| corrupt("plan_agreements.revision"))?,
+                ));
             }
         }
         self.audit_permit(permit, &format!("team:{team}/careplans")).await?;

@@ -20,6 +20,18 @@ use super::DbArgs;
 pub enum Bench {
     /// Audited reads of a person's record, at concurrency 1, 4 and 16.
     Reads(ReadsArgs),
+    /// The care plan page with years of reviews, and the team dashboard at several team sizes.
+    Plans(PlansArgs),
+}
+
+#[derive(Args)]
+pub struct PlansArgs {
+    /// Team sizes (plans) for the dashboard, comma-separated.
+    #[arg(long, default_value = "500,2000,5000", value_delimiter = ',')]
+    sizes: Vec<usize>,
+    /// How many times each page is rendered; the median is reported.
+    #[arg(long, default_value_t = 15)]
+    repeats: usize,
 }
 
 #[derive(Args)]
@@ -37,6 +49,7 @@ impl Bench {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             Bench::Reads(args) => args.run().await,
+            Bench::Plans(args) => plans::run(args.sizes, args.repeats).await,
         }
     }
 }
@@ -132,5 +145,263 @@ impl ReadsArgs {
             cocare_app::AuditVerdict::Broken(broken) => anyhow::bail!("the audit chain broke at entry {}", broken.seq),
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+mod plans {
+    //! Synthetic plans, written straight through the store as the system actor, then the two
+    //! pages people wait for, rendered through the whole stack.
+
+    use std::time::{Duration, Instant};
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use cocare_app::{AccountForm, App, AppConfig, DatabaseUrl, LoginOutcome, Store};
+    use cocare_careplan::dialog::DialogRating;
+    use cocare_careplan::{Attribution, CarePlan, DialogItem, Rating, SectionKind, Stance};
+    use cocare_core::{Actor, OrganisationId, PersonId, Role, TeamId, parse_timestamp};
+    use cocare_policy::{Action, Resource, decide};
+    use cocare_store::{NewPerson, PersonKind, StoredPlan};
+    use cocare_web::{AppState, WebConfig};
+    use secrecy::SecretString;
+    use tower::ServiceExt;
+
+    const PASSWORD: &str = "benchmark password";
+
+    fn by(role: Role, year: u32, month: u32) -> Attribution {
+        let at = parse_timestamp(&format!("{year}-{month:02}-01T10:00:00Z")).unwrap_or_default();
+        Attribution {
+            author: format!("{role}"),
+            role,
+            at,
+        }
+    }
+
+    /// A plan version as a person and coordinator would write it over one review.
+    fn version(year: u32, month: u32) -> anyhow::Result<CarePlan> {
+        let mut plan = CarePlan::new();
+        let sections = [
+            SectionKind::AboutMe,
+            SectionKind::Strengths,
+            SectionKind::EarlyWarningSigns,
+            SectionKind::WhatHelps,
+            SectionKind::WhoToContact,
+        ];
+        for section in sections {
+            let revision = plan.revision(section);
+            plan.contribute(
+                section,
+                "Words written together at this review, kept as written.",
+                by(Role::ServiceUser, year, month),
+                revision,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        let revision = plan.revision(SectionKind::AboutMe);
+        plan.contribute(
+            SectionKind::AboutMe,
+            "Clinical wording beside the person's own.",
+            by(Role::Clinician, year, month),
+            revision,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for g in 0..2 {
+            let goal = plan
+                .add_goal(
+                    &format!("Goal {g} in the person's words"),
+                    by(Role::ServiceUser, year, month),
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            plan.add_action(goal, "A step towards it", "Me", "2030-01-01")
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        for section in sections.into_iter().chain([SectionKind::Goals]) {
+            plan.agree(section, Stance::Agree, by(Role::ServiceUser, year, month))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        plan.finalise(by(Role::Clinician, year, month))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(plan)
+    }
+
+    struct Fixture {
+        app: App,
+        router: axum::Router,
+        team: TeamId,
+        organisation: OrganisationId,
+    }
+
+    async fn fixture(dir: &std::path::Path) -> anyhow::Result<Fixture> {
+        let store = Store::open(&DatabaseUrl::sqlite_file(&dir.join("plans.sqlite3"))).await?;
+        let app = App::new(store, AppConfig::default());
+        let system = Actor::system("bench");
+        let organisation = OrganisationId::new();
+        let team = TeamId::new();
+        let mut tx = app.store().begin_write().await?;
+        tx.insert_organisation(organisation, "Benchmark Trust").await?;
+        tx.insert_team(team, organisation, "Benchmark Team").await?;
+        tx.commit().await?;
+        for (name, role) in [("bench-lead", "team_lead"), ("bench-clinician", "clinician")] {
+            let form = AccountForm {
+                username: name.into(),
+                display_name: name.into(),
+                password: PASSWORD.into(),
+                role: role.into(),
+                organisation: organisation.to_string(),
+                team: team.to_string(),
+                person: String::new(),
+            };
+            app.create_account(&system, &form).await?;
+        }
+        let router = cocare_web::router(AppState {
+            app: app.clone(),
+            config: WebConfig::default(),
+        });
+        Ok(Fixture {
+            app,
+            router,
+            team,
+            organisation,
+        })
+    }
+
+    /// Adds people with plans to the team: `versions` finalised versions each (the last one
+    /// current) and a DIALOG round per version.
+    async fn add_people(f: &Fixture, count: usize, versions: u32) -> anyhow::Result<Vec<PersonId>> {
+        let system = Actor::system("bench");
+        let record = decide(&system, Action::RecordPerson, &Resource::Own)?;
+        let finalise = decide(&system, Action::FinaliseCarePlan, &Resource::Own)?;
+        let write = decide(&system, Action::WriteCarePlan, &Resource::Own)?;
+        let mut tx = f.app.store().begin_write().await?;
+        let mut people = Vec::with_capacity(count);
+        for n in 0..count {
+            let id = PersonId::new();
+            tx.insert_person(
+                &record,
+                &NewPerson {
+                    id,
+                    organisation_id: f.organisation,
+                    team_id: Some(f.team),
+                    kind: PersonKind::ServiceUser,
+                    given_name: format!("Person{n}"),
+                    family_name: "Synthetic".into(),
+                    date_of_birth: "1980-01-01".into(),
+                    gender: "Woman".into(),
+                    ethnicity: "White other".into(),
+                    preferred_language: "English".into(),
+                },
+            )
+            .await?;
+            let mut previous: Option<StoredPlan> = None;
+            for v in 0..versions {
+                let (year, month) = (2021 + v / 2, if v % 2 == 0 { 1 } else { 7 });
+                let mut plan = version(year, month)?;
+                plan.version = v + 1;
+                let id_text = tx.insert_care_plan(&finalise, id, &plan, Some("2031-01-01")).await?;
+                let stored = StoredPlan {
+                    id: id_text,
+                    person: id,
+                    plan: CarePlan {
+                        finalised: None,
+                        ..plan.clone()
+                    },
+                    review_due: None,
+                    copies: vec![],
+                };
+                tx.save_care_plan(&finalise, &stored, &plan).await?;
+                if let Some(old) = previous.take() {
+                    tx.supersede_care_plan(&finalise, &old).await?;
+                }
+                let mut ratings = Vec::new();
+                for (i, item) in DialogItem::ALL.iter().enumerate() {
+                    let value = i64::try_from((i + usize::try_from(v).unwrap_or(0)) % 7 + 1).unwrap_or(4);
+                    ratings.push(DialogRating {
+                        item: *item,
+                        rating: Rating::new(value)?,
+                        wants_more_help: value < 3,
+                    });
+                }
+                tx.insert_dialog(
+                    &write,
+                    id,
+                    &format!("{year}-{month:02}-01T10:00:00.000000Z"),
+                    &ratings,
+                    "bench",
+                )
+                .await?;
+                previous = Some(stored);
+            }
+            people.push(id);
+        }
+        tx.commit().await?;
+        Ok(people)
+    }
+
+    async fn session(app: &App, username: &str) -> anyhow::Result<String> {
+        match app.login(username, SecretString::from(PASSWORD)).await? {
+            LoginOutcome::SignedIn { token, .. } => Ok(format!("{}={token}", cocare_web::SESSION_COOKIE)),
+            _ => anyhow::bail!("the benchmark account could not sign in"),
+        }
+    }
+
+    async fn median(router: &axum::Router, cookie: &str, path: &str, repeats: usize) -> anyhow::Result<Duration> {
+        let mut times = Vec::with_capacity(repeats);
+        for _ in 0..repeats.max(1) {
+            let request = Request::builder()
+                .uri(path)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())?;
+            let started = Instant::now();
+            let response = router.clone().oneshot(request).await?;
+            anyhow::ensure!(
+                response.status() == StatusCode::OK,
+                "{path} answered {}",
+                response.status()
+            );
+            let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        Ok(times.get(times.len() / 2).copied().unwrap_or_default())
+    }
+
+    pub async fn run(sizes: Vec<usize>, repeats: usize) -> anyhow::Result<std::process::ExitCode> {
+        let dir = tempfile::tempdir()?;
+        let f = fixture(dir.path()).await?;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        // One person with five years of six-monthly reviews.
+        let long = add_people(&f, 1, 10).await?;
+        let clinician = session(&f.app, "bench-clinician").await?;
+        let person = long.first().copied().unwrap_or_default();
+        let page = median(&f.router, &clinician, &format!("/people/{person}/plan"), repeats).await?;
+        println!(
+            "care plan page, 10 versions over 5 years, 10 DIALOG rounds: median {:.2} ms (target < 20 ms)",
+            ms(page)
+        );
+        println!(
+            "{:>8} {:>14} {:>10} {:>10}",
+            "plans", "dashboard ms", "target", "of it data"
+        );
+        let lead = session(&f.app, "bench-lead").await?;
+        let mut have = 1;
+        for size in sizes {
+            if size > have {
+                add_people(&f, size - have, 1).await?;
+                have = size;
+            }
+            let took = median(&f.router, &lead, "/team", repeats.min(7)).await?;
+            let actor = f
+                .app
+                .session(lead.split('=').nth(1).unwrap_or_default())
+                .await?
+                .map(|s| s.actor);
+            let started = Instant::now();
+            if let Some(actor) = &actor {
+                f.app.team_dashboards(actor, "2026-01-01").await?;
+            }
+            let data = started.elapsed();
+            println!("{:>8} {:>14.1} {:>10} {:>10.1}", have, ms(took), "< 200 ms", ms(data));
+        }
+        Ok(std::process::ExitCode::SUCCESS)
     }
 }

@@ -78,3 +78,4 @@ CREATE TABLE dialog_ratings (
     PRIMARY KEY (person_id, taken_at, item)
 );
 CREATE INDEX care_plans_person ON care_plans (person_id);
+CREATE INDEX care_plans_status ON care_plans (person_id, status);

@@ -296,35 +296,37 @@ async fn a_clinician_starts_a_plan_only_once_and_a_team_lead_only_reads() {
 
 #[tokio::test]
 async fn a_team_lead_sees_involvement_across_the_team_and_overdue_reviews() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
-    let mut jordan = app.signed_in("jordan").await;
-    let page = jordan.get("/team").await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("North Community Team"));
-    // Sam's plan: under review, in his own words, not yet agreed in full, carer involved.
-    let sam_row = page
-        .body
-        .split("<tr>")
-        .find(|row| row.contains(">Sam "))
-        .expect("Sam is listed");
-    assert!(sam_row.contains("Under review, v2"), "{sam_row}");
-    let cells: Vec<&str> = sam_row
-        .match_indices("<td>")
-        .map(|(i, _)| &sam_row[i + 4..i + 4 + sam_row[i + 4..].find("</td>").unwrap()])
-        .collect();
-    // Own words, agreed by him, copy given, carer involved, (review on time depends on today), crisis plan.
-    assert_eq!(
-        [cells[1], cells[2], cells[3], cells[4], cells[6]],
-        ["Yes", "No", "No", "Yes", "Yes"],
-        "{cells:?}"
-    );
-    assert!(
-        page.body.contains("review was due 2026-05-01"),
-        "overdue reviews are listed"
-    );
-    assert!(!page.body.contains("South Community Team"), "only the lead's own team");
-    let mut alex = app.signed_in("alex").await;
-    assert_eq!(alex.get("/team").await.status, StatusCode::FORBIDDEN);
+    for backend in backends().await {
+        let app = TestApp::spawn(backend).await;
+        let mut jordan = app.signed_in("jordan").await;
+        let page = jordan.get("/team").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("North Community Team"));
+        // Sam's plan: under review, in his own words, not yet agreed in full, carer involved.
+        let sam_row = page
+            .body
+            .split("<tr>")
+            .find(|row| row.contains(">Sam "))
+            .expect("Sam is listed");
+        assert!(sam_row.contains("Under review, v2"), "{sam_row}");
+        let cells: Vec<&str> = sam_row
+            .match_indices("<td>")
+            .map(|(i, _)| &sam_row[i + 4..i + 4 + sam_row[i + 4..].find("</td>").unwrap()])
+            .collect();
+        // Own words, agreed by him, copy given, carer involved, (review on time depends on today), crisis plan.
+        assert_eq!(
+            [cells[1], cells[2], cells[3], cells[4], cells[6]],
+            ["Yes", "No", "No", "Yes", "Yes"],
+            "{cells:?}"
+        );
+        assert!(
+            page.body.contains("review was due 2026-05-01"),
+            "overdue reviews are listed"
+        );
+        assert!(!page.body.contains("South Community Team"), "only the lead's own team");
+        let mut alex = app.signed_in("alex").await;
+        assert_eq!(alex.get("/team").await.status, StatusCode::FORBIDDEN);
+    }
 }
 
 #[tokio::test]
