@@ -92,6 +92,18 @@ fn plan_error(err: PlanError) -> AppError {
     }
 }
 
+/// A review date as typed: empty for none, else `YYYY-MM-DD`.
+fn review_date(raw: Option<&str>) -> Result<Option<&str>, AppError> {
+    match raw.map(str::trim).filter(|d| !d.is_empty()) {
+        None => Ok(None),
+        Some(day) if chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok() => Ok(Some(day)),
+        Some(_) => Err(AppError::Validation(vec![FieldError::new(
+            "review_due",
+            "Give the review date as YYYY-MM-DD",
+        )])),
+    }
+}
+
 fn attribution(actor: &Actor, permit: &Permit) -> Attribution {
     Attribution {
         author: actor.display_name.clone(),
@@ -265,6 +277,7 @@ impl App {
         person: PersonId,
         review_due: Option<&str>,
     ) -> Result<(), AppError> {
+        let review_due = review_date(review_due)?;
         let tx = self.store.begin_write().await?;
         let (mut tx, permit) = self.decide_person(tx, actor, Action::FinaliseCarePlan, person).await?;
         if tx.care_plan(&permit, person, None).await?.is_some() {
@@ -382,6 +395,7 @@ impl App {
         person: PersonId,
         review_due: Option<&str>,
     ) -> Result<(), AppError> {
+        let review_due = review_date(review_due)?;
         let (mut tx, permit, stored) = self
             .plan_for_change(actor, Action::FinaliseCarePlan, person, None)
             .await?;

@@ -222,17 +222,9 @@ pub async fn post_plan(
 ) -> HtmlResult {
     let person = person_id(&raw, Audience::Html)?;
     let due = FormFields::parse(&body).get("review_due");
-    let due = Some(due.trim()).filter(|d| !d.is_empty());
-    if let Some(due) = due
-        && chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d").is_err()
-    {
-        let err = AppError::Validation(vec![FieldError::new(
-            "review_due",
-            "Give the review date as YYYY-MM-DD",
-        )]);
+    if let Err(err) = state.app.start_care_plan(signed_in.actor(), person, Some(&due)).await {
         return again(&state, &signed_in, person, err, |f| f.to_owned(), None).await;
     }
-    state.app.start_care_plan(signed_in.actor(), person, due).await.html()?;
     back(person, "started", "")
 }
 
@@ -360,8 +352,9 @@ pub async fn post_review(
 ) -> HtmlResult {
     let person = person_id(&raw, Audience::Html)?;
     let due = FormFields::parse(&body).get("review_due");
-    let due = Some(due.trim()).filter(|d| !d.is_empty());
-    state.app.start_review(signed_in.actor(), person, due).await.html()?;
+    if let Err(err) = state.app.start_review(signed_in.actor(), person, Some(&due)).await {
+        return again(&state, &signed_in, person, err, |f| f.to_owned(), None).await;
+    }
     back(person, "review", "")
 }
 
