@@ -552,15 +552,15 @@ impl WriteTxn {
                 has_carer: carers > 0,
             });
         }
-        // Every version but the newest is superseded when a review starts.
-        const LATEST: &str = "SELECT cp.id FROM care_plans cp JOIN people p ON p.id = cp.person_id \
-             WHERE p.team_id = $1 AND cp.status <> 'superseded'";
+        // Every version but the newest is superseded when a review starts, so the current
+        // plans are those not superseded.
         let mut plan_of: HashMap<String, usize> = HashMap::new();
         for row in sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT c.id, c.person_id, c.version, c.status, c.review_due, \
              (SELECT COUNT(*) FROM plan_copies k WHERE k.plan_id = c.id) AS copies, \
              (SELECT COUNT(*) FROM plan_goals g WHERE g.plan_id = c.id) AS goals \
-             FROM care_plans c WHERE c.id IN ({LATEST})"
+             FROM people p JOIN care_plans c ON c.person_id = p.id \
+             WHERE p.team_id = $1 AND c.status <> 'superseded'"
         )))
         .bind(&team_id)
         .fetch_all(self.conn())
@@ -587,8 +587,10 @@ impl WriteTxn {
         // plans cost thousands of rows, not tens of thousands.
         let packed = self.group_concat("section || ':' || voice || ':' || CAST(n AS TEXT)");
         for row in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT plan_id, {packed} AS facts FROM (SELECT plan_id, section, voice, COUNT(*) AS n FROM plan_contributions \
-             WHERE plan_id IN ({LATEST}) GROUP BY plan_id, section, voice) counted GROUP BY plan_id"
+            "SELECT plan_id, {packed} AS facts FROM (SELECT pc.plan_id, pc.section, pc.voice, COUNT(*) AS n \
+             FROM people p JOIN care_plans c ON c.person_id = p.id JOIN plan_contributions pc ON pc.plan_id = c.id \
+             WHERE p.team_id = $1 AND c.status <> 'superseded' GROUP BY pc.plan_id, pc.section, pc.voice) counted \
+             GROUP BY plan_id"
         )))
         .bind(&team_id)
         .fetch_all(self.conn())
@@ -596,7 +598,9 @@ impl WriteTxn {
         {
             let plan_id: String = row.try_get("plan_id")?;
             let packed: String = row.try_get("facts")?;
-            let Some(entry) = plan_of.get(&plan_id).and_then(|at| rows.get_mut(*at)) else { continue };
+            let Some(entry) = plan_of.get(&plan_id).and_then(|at| rows.get_mut(*at)) else {
+                continue;
+            };
             for fact in packed.split(',') {
                 let mut parts = fact.split(':');
                 let (Some(section), Some(voice), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
@@ -614,8 +618,9 @@ impl WriteTxn {
             self.group_concat("a.section || ':' || a.party || ':' || a.stance || ':' || CAST(a.revision AS TEXT)");
         for row in sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT a.plan_id, {packed} AS facts FROM plan_agreements a \
-             JOIN (SELECT plan_id, section, party, MAX(seq) AS seq FROM plan_agreements \
-                   WHERE plan_id IN ({LATEST}) GROUP BY plan_id, section, party) l \
+             JOIN (SELECT pa.plan_id, pa.section, pa.party, MAX(pa.seq) AS seq \
+                   FROM people p JOIN care_plans c ON c.person_id = p.id JOIN plan_agreements pa ON pa.plan_id = c.id \
+                   WHERE p.team_id = $1 AND c.status <> 'superseded' GROUP BY pa.plan_id, pa.section, pa.party) l \
              ON l.plan_id = a.plan_id AND l.seq = a.seq GROUP BY a.plan_id"
         )))
         .bind(&team_id)
