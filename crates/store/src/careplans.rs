@@ -555,13 +555,13 @@ impl WriteTxn {
         // Every version but the newest is superseded when a review starts, so the current
         // plans are those not superseded.
         let mut plan_of: HashMap<String, usize> = HashMap::new();
-        for row in sqlx::query(sqlx::AssertSqlSafe(format!(
+        for row in sqlx::query(
             "SELECT c.id, c.person_id, c.version, c.status, c.review_due, \
              (SELECT COUNT(*) FROM plan_copies k WHERE k.plan_id = c.id) AS copies, \
              (SELECT COUNT(*) FROM plan_goals g WHERE g.plan_id = c.id) AS goals \
              FROM people p JOIN care_plans c ON c.person_id = p.id \
-             WHERE p.team_id = $1 AND c.status <> 'superseded'"
-        )))
+             WHERE p.team_id = $1 AND c.status <> 'superseded'",
+        )
         .bind(&team_id)
         .fetch_all(self.conn())
         .await?
