@@ -596,3 +596,74 @@ impl App {
         })
     }
 }
+
+impl App {
+    /// A person's current plan as a FHIR R4 Bundle. It carries their consent decisions and
+    /// carers, so it needs the right to read those: the service user themselves, their team's
+    /// clinicians and team leads (and the system actor for the CLI).
+    pub async fn care_plan_fhir(&self, actor: &Actor, person: PersonId) -> Result<serde_json::Value, AppError> {
+        use cocare_careplan::fhir::{CarerFacts, ConsentFacts, PatientFacts, bundle};
+        let tx = self.store.begin_write().await?;
+        let (mut tx, consents_permit) = self.decide_person(tx, actor, Action::ReadConsents, person).await?;
+        let scope = tx.person_scope(person).await?.ok_or(AppError::NotFound)?;
+        let read_person = decide(actor, Action::ReadPerson, &Resource::Person(&scope))?;
+        let read_plan = decide(actor, Action::ReadCarePlan, &Resource::Person(&scope))?;
+        let row = tx.read_person(&read_person, person).await?.ok_or(AppError::NotFound)?;
+        let stored = tx.care_plan(&read_plan, person, None).await?;
+        let carers = tx.carers_of(&consents_permit, person).await?;
+        let consents = tx.consents_of(&consents_permit, person).await?;
+        tx.commit().await?;
+        let person_id = person.to_string();
+        let carer_ids: Vec<String> = carers.iter().map(|c| c.carer_id.to_string()).collect();
+        let consent_ids: Vec<(String, Option<String>)> = consents
+            .iter()
+            .map(|c| (c.id.to_string(), c.recipient_person_id.map(|p| p.to_string())))
+            .collect();
+        let parts: Vec<Vec<&'static str>> = consents
+            .iter()
+            .map(|c| {
+                SharedPart::parse_scope(&c.scope)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| p.label())
+                    .collect()
+            })
+            .collect();
+        Ok(bundle(
+            &PatientFacts {
+                id: &person_id,
+                given_name: &row.given_name,
+                family_name: &row.family_name,
+                gender: &row.gender,
+                birth_date: &row.date_of_birth,
+            },
+            stored.as_ref().map(|s| (s.id.as_str(), &s.plan)),
+            &carers
+                .iter()
+                .zip(&carer_ids)
+                .map(|(c, id)| CarerFacts {
+                    id,
+                    name: &c.carer_name,
+                    relationship: &c.relationship,
+                })
+                .collect::<Vec<_>>(),
+            &consents
+                .iter()
+                .zip(&consent_ids)
+                .zip(parts)
+                .map(|((c, (id, carer)), parts)| ConsentFacts {
+                    id,
+                    carer: carer.as_deref(),
+                    parts,
+                    recorded_at: &c.recorded_at,
+                    in_force: c.withdrawn_at.is_none(),
+                })
+                .collect::<Vec<_>>(),
+        ))
+    }
+
+    /// Every service user (for `cocare careplan export-fhir --all`).
+    pub async fn service_users(&self) -> Result<Vec<PersonId>, AppError> {
+        Ok(self.store.service_users().await?)
+    }
+}

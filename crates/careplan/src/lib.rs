@@ -10,6 +10,7 @@
 
 pub mod dialog;
 pub mod diff;
+pub mod fhir;
 pub mod involvement;
 pub mod measures;
 pub mod plan;

@@ -32,6 +32,9 @@ enum Command {
     Backup(cmd::backup::Backup),
     /// Load a backup into an empty database.
     Restore(cmd::backup::Restore),
+    /// Care plans: export as FHIR R4.
+    #[command(subcommand)]
+    Careplan(cmd::careplan::CarePlan),
     /// Measure the hot paths and print the figures.
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
             Command::Backup(args) => args.run().await,
             Command::Restore(args) => args.run().await,
             Command::Bench(args) => args.run().await,
+            Command::Careplan(args) => args.run().await,
         }
     });
     match result {

@@ -651,3 +651,16 @@ impl WriteTxn {
         Ok(rows)
     }
 }
+
+impl crate::Store {
+    /// Every service user's id (no personal data).
+    pub async fn service_users(&self) -> Result<Vec<PersonId>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<String> = sqlx::query_scalar("SELECT id FROM people WHERE kind = 'service_user' ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter()
+            .map(|id| PersonId::parse(id).map_err(|_| corrupt("people.id")))
+            .collect()
+    }
+}

@@ -406,3 +406,18 @@ pub async fn get_accounts(
             .collect(),
     ))
 }
+
+/// A person's current care plan as an HL7 FHIR R4 Bundle (Patient, CarePlan, Goal, CareTeam,
+/// RelatedPerson, Consent, Questionnaire, Provenance).
+#[utoipa::path(get, path = "/api/v1/people/{person}/careplan/fhir", tag = "careplan", security(("bearer" = [])),
+    params(("person" = String, Path, description = "Person id")),
+    responses((status = 200, description = "A FHIR R4 Bundle of type collection", content_type = "application/fhir+json"), (status = 404, body = ErrorJson)))]
+pub async fn get_care_plan_fhir(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    let person = person_id(&raw, Audience::Json)?;
+    let bundle = state.app.care_plan_fhir(signed_in.actor(), person).await.json()?;
+    Ok(([(header::CONTENT_TYPE, "application/fhir+json")], bundle.to_string()).into_response())
+}

@@ -30,6 +30,7 @@ impl Modify for BearerAuth {
         api::post_consent,
         api::post_consent_withdrawal,
         api::get_accounts,
+        api::get_care_plan_fhir,
     ),
     components(schemas(
         api::LoginJson, api::SessionJson, api::ErrorJson, api::FieldErrorJson, api::GrantJson, api::MeJson,

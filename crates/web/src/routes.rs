@@ -252,6 +252,12 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/v1/people/{person}/careplan/fhir",
+            SignedIn(ReadConsents),
+            get(api::get_care_plan_fhir),
+        ),
+        route(
+            Method::GET,
             "/api/v1/admin/accounts",
             SignedIn(ManageAccounts),
             get(api::get_accounts),

@@ -1,6 +1,7 @@
 pub mod audit;
 pub mod backup;
 pub mod bench;
+pub mod careplan;
 pub mod demo;
 pub mod migrate;
 pub mod serve;

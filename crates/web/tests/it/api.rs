@@ -90,3 +90,24 @@ async fn the_openapi_document_describes_every_api_route() {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn a_care_plan_is_served_as_fhir_to_those_who_may_see_consents() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let sam = app.person_of("sam").await;
+    let mut me = app.anonymous();
+    me.sign_in_api("sam", cocare_app::DEMO_PASSWORD).await;
+    let reply = me.get(&format!("/api/v1/people/{sam}/careplan/fhir")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers.get(axum::http::header::CONTENT_TYPE).unwrap(),
+        "application/fhir+json"
+    );
+    assert_eq!(reply.json()["resourceType"], "Bundle");
+    let mut casey = app.anonymous();
+    casey.sign_in_api("casey", cocare_app::DEMO_PASSWORD).await;
+    assert_eq!(
+        casey.get(&format!("/api/v1/people/{sam}/careplan/fhir")).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -90,6 +90,10 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
             ("POST", "/api/v1/people/{person}/consents/{consent}/withdraw"),
             consent_write,
         ),
+        (
+            ("GET", "/api/v1/people/{person}/careplan/fhir"),
+            [S, A, D, A, A, D, D, D],
+        ),
         (("GET", "/api/v1/admin/accounts"), admin),
     ])
 }
