@@ -219,6 +219,19 @@ test('a care plan is written and agreed together, and every plan page is accessi
   await about.getByRole('button', { name: /Record my view/ }).click();
   await sam.page.getByRole('alert').waitFor();
   await check(sam.page, 'plan-error');
+  // Questionnaires: a form with every question as a labelled group, scored when saved.
+  await sam.page.goto(planUrl);
+  await sam.page.getByRole('link', { name: 'Questionnaires' }).click();
+  await sam.page.getByRole('link', { name: /GAD-7/ }).click();
+  await sam.page.getByRole('heading', { name: /GAD-7/, level: 1 }).waitFor();
+  await check(sam.page, 'measure-form');
+  for (let item = 1; item <= 7; item += 1) {
+    await sam.page.getByRole('group', { name: new RegExp(`^${item}\\. `) }).getByLabel('Several days').check();
+  }
+  await sam.page.getByRole('button', { name: 'Save my answers' }).click();
+  await sam.page.getByRole('status').waitFor();
+  assert.match(await sam.page.getByRole('status').innerText(), /7 of 21 \(mild\)/);
+  await check(sam.page, 'measures');
   await sam.context.close();
 
   const casey = await signIn('casey');

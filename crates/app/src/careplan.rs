@@ -667,3 +667,79 @@ impl App {
         Ok(self.store.service_users().await?)
     }
 }
+
+/// A questionnaire just scored, to show the person at once.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeasureResult {
+    pub title: &'static str,
+    pub score: cocare_careplan::Score,
+}
+
+impl App {
+    /// Scores and stores a completed questionnaire (the service user, or a clinician with them).
+    pub async fn record_measure(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        questionnaire: &str,
+        answers: &[(String, String)],
+    ) -> Result<MeasureResult, AppError> {
+        let tx = self.store.begin_write().await?;
+        let (mut tx, permit) = self.decide_person(tx, actor, Action::WriteCarePlan, person).await?;
+        if permit.role() == Some(Role::Carer) {
+            return Err(AppError::Forbidden);
+        }
+        let definition = cocare_careplan::Questionnaire::by_id(questionnaire).ok_or(AppError::NotFound)?;
+        let score = definition.score(answers).map_err(|err| {
+            AppError::Validation(
+                err.problems
+                    .into_iter()
+                    .map(|(f, m)| FieldError::new(f, capitalise(&m)))
+                    .collect(),
+            )
+        })?;
+        let kept: Vec<(&str, &str)> = definition
+            .items
+            .iter()
+            .filter_map(|item| {
+                answers
+                    .iter()
+                    .find(|(k, _)| k == item.id)
+                    .map(|(_, v)| (item.id, v.as_str()))
+            })
+            .collect();
+        let answers_json = serde_json::to_string(&kept).map_err(|err| AppError::Unexpected(err.into()))?;
+        tx.insert_measure(
+            &permit,
+            person,
+            definition.id,
+            &answers_json,
+            i64::from(score.total),
+            score.band,
+            score.needs_safety_follow_up,
+            &actor.display_name,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(MeasureResult {
+            title: definition.title,
+            score,
+        })
+    }
+
+    /// A person's completed questionnaires, newest first.
+    pub async fn measures(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+    ) -> Result<Vec<cocare_store::MeasureRecord>, AppError> {
+        let tx = self.store.begin_write().await?;
+        let (mut tx, permit) = self.decide_person(tx, actor, Action::ReadCarePlan, person).await?;
+        if permit.role() == Some(Role::Carer) {
+            return Err(AppError::Forbidden);
+        }
+        let history = tx.measure_history(&permit, person).await?;
+        tx.commit().await?;
+        Ok(history)
+    }
+}

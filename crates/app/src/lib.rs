@@ -18,9 +18,9 @@ use std::time::Duration;
 
 pub use admin::{AccountForm, AdminOverview, OrganisationForm, RoleForm, TeamForm};
 pub use auth::{LoginOutcome, SessionContext, THROTTLE_FAILURES, THROTTLE_MINUTES};
-pub use careplan::{DashboardRow, PlanView, SectionView, TeamDashboard, VersionView};
+pub use careplan::{DashboardRow, MeasureResult, PlanView, SectionView, TeamDashboard, VersionView};
 pub use cocare_store::{
-    AuditEntry, AuditVerdict, CopyGiven, DatabaseUrl, DialogRecord, Store, StoreError, VersionSummary,
+    AuditEntry, AuditVerdict, CopyGiven, DatabaseUrl, DialogRecord, MeasureRecord, Store, StoreError, VersionSummary,
 };
 pub use demo::{DEMO_ORGANISATION, DEMO_PASSWORD, DemoLogin, DemoSummary};
 pub use error::{AppError, FieldError};

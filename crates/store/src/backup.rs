@@ -15,7 +15,7 @@ use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
-pub const RESTORE_ORDER: [&str; 18] = [
+pub const RESTORE_ORDER: [&str; 19] = [
     "organisations",
     "teams",
     "people",
@@ -26,6 +26,7 @@ pub const RESTORE_ORDER: [&str; 18] = [
     "plan_agreements",
     "plan_copies",
     "dialog_ratings",
+    "measure_responses",
     "carer_links",
     "accounts",
     "role_grants",

@@ -664,3 +664,84 @@ impl crate::Store {
             .collect()
     }
 }
+
+/// One completed questionnaire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MeasureRecord {
+    pub questionnaire: String,
+    pub total: i64,
+    pub band: String,
+    pub safety_follow_up: bool,
+    pub taken_at: String,
+    pub recorded_by: String,
+}
+
+impl WriteTxn {
+    /// Stores a completed questionnaire with its answers (JSON) and score. Audited.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_measure(
+        &mut self,
+        permit: &Permit,
+        person: PersonId,
+        questionnaire: &str,
+        answers_json: &str,
+        total: i64,
+        band: &str,
+        safety_follow_up: bool,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        require(permit, &[Action::WriteCarePlan], "record a questionnaire")?;
+        sqlx::query(
+            "INSERT INTO measure_responses (id, person_id, questionnaire, answers, total, band, safety_follow_up, taken_at, recorded_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(person.to_string())
+        .bind(questionnaire)
+        .bind(answers_json)
+        .bind(total)
+        .bind(band)
+        .bind(i64::from(safety_follow_up))
+        .bind(format_timestamp(chrono::Utc::now()))
+        .bind(by)
+        .execute(self.conn())
+        .await?;
+        self.audit_permit(permit, &format!("person:{person}/measure:{questionnaire}"))
+            .await?;
+        Ok(())
+    }
+
+    /// Every completed questionnaire of a person, newest first. Audited.
+    pub async fn measure_history(
+        &mut self,
+        permit: &Permit,
+        person: PersonId,
+    ) -> Result<Vec<MeasureRecord>, StoreError> {
+        require(
+            permit,
+            &[Action::ReadCarePlan, Action::WriteCarePlan],
+            "read questionnaires",
+        )?;
+        let rows = sqlx::query(
+            "SELECT questionnaire, total, band, safety_follow_up, taken_at, recorded_by FROM measure_responses \
+             WHERE person_id = $1 ORDER BY taken_at DESC",
+        )
+        .bind(person.to_string())
+        .fetch_all(self.conn())
+        .await?;
+        self.audit_permit(permit, &format!("person:{person}/measures")).await?;
+        rows.iter()
+            .map(|row| {
+                let safety: i64 = row.try_get("safety_follow_up")?;
+                Ok(MeasureRecord {
+                    questionnaire: row.try_get("questionnaire")?,
+                    total: row.try_get("total")?,
+                    band: row.try_get("band")?,
+                    safety_follow_up: safety != 0,
+                    taken_at: row.try_get("taken_at")?,
+                    recorded_by: row.try_get("recorded_by")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -16,7 +16,7 @@ mod rows;
 
 pub use audit::{AuditEntry, AuditVerdict, ChainBreak, NewAuditEvent};
 pub use backup::{BackupSummary, RESTORE_ORDER};
-pub use careplans::{CopyGiven, DialogRecord, StoredPlan, TeamPlanRow, VersionSummary};
+pub use careplans::{CopyGiven, DialogRecord, MeasureRecord, StoredPlan, TeamPlanRow, VersionSummary};
 pub use db::{Backend, DatabaseUrl, Store, WriteTxn};
 pub use error::StoreError;
 pub use rows::*;

@@ -153,6 +153,24 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/people/{person}/measures",
+            SignedIn(ReadCarePlan),
+            get(pages::measures::get_measures),
+        ),
+        route(
+            Method::GET,
+            "/people/{person}/measures/{questionnaire}",
+            SignedIn(WriteCarePlan),
+            get(pages::measures::get_measure_form),
+        ),
+        route(
+            Method::POST,
+            "/people/{person}/measures/{questionnaire}",
+            SignedIn(WriteCarePlan),
+            post(pages::measures::post_measure),
+        ),
+        route(
+            Method::GET,
             "/admin",
             SignedIn(ManageAccounts),
             get(pages::admin::get_admin),

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod home;
+pub mod measures;
 pub mod people;
 pub mod plan;
 pub mod team;

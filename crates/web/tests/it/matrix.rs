@@ -68,6 +68,16 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("POST", "/people/{person}/plan/copies"), copy),
         (("POST", "/people/{person}/dialog"), ratings),
         (("GET", "/team"), [S, D, D, D, A, D, D, D]),
+        // Questionnaires are the service user's (with their clinician): carers are refused.
+        (("GET", "/people/{person}/measures"), [S, A, D, A, A, D, D, D]),
+        (
+            ("GET", "/people/{person}/measures/{questionnaire}"),
+            [S, A, D, A, D, D, D, D],
+        ),
+        (
+            ("POST", "/people/{person}/measures/{questionnaire}"),
+            [S, A, D, A, D, D, D, D],
+        ),
         (("GET", "/admin"), admin),
         (("POST", "/admin/organisations"), admin),
         (("POST", "/admin/teams"), admin),
@@ -178,7 +188,8 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{grant}", &grant)
                     .replace("{section}", "about_me")
                     .replace("{goal}", "1")
-                    .replace("{version}", "2");
+                    .replace("{version}", "2")
+                    .replace("{questionnaire}", "phq9");
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
                     (Method::GET, _) => client.get(&concrete).await,

@@ -368,3 +368,46 @@ async fn any_version_can_be_read_with_what_changed_since_the_one_before() {
         first.body
     );
 }
+
+#[tokio::test]
+async fn questionnaires_are_scored_kept_and_a_safety_answer_is_acted_on() {
+    for backend in backends().await {
+        let app = TestApp::spawn(backend).await;
+        let sam = app.person_of("sam").await;
+        let mut me = app.signed_in("sam").await;
+        let form = me.get(&format!("/people/{sam}/measures/phq9")).await;
+        assert_eq!(form.status, StatusCode::OK);
+        // Two answers missing: both named, the ones given kept.
+        let partial: Vec<(String, String)> = (1..=7).map(|i| (format!("phq9_{i}"), "2".to_owned())).collect();
+        let fields: Vec<(&str, &str)> = partial.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let reply = me.post_form(&format!("/people/{sam}/measures/phq9"), &fields).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            reply.body.contains("href=\"#phq9_8\"") && reply.body.contains("href=\"#phq9_9\""),
+            "{}",
+            reply.body
+        );
+        assert!(
+            reply
+                .body
+                .contains("id=\"phq9_1-2\" name=\"phq9_1\" value=\"2\" checked"),
+            "answers given are kept"
+        );
+        // All nine, item 9 above zero: 7×2 + 1 + 1 = 16, moderately severe, and a safety prompt.
+        let mut all = partial.clone();
+        all.push(("phq9_8".into(), "1".into()));
+        all.push(("phq9_9".into(), "1".into()));
+        let fields: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let reply = me.post_form(&format!("/people/{sam}/measures/phq9"), &fields).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{backend:?}: {}", reply.body);
+        let page = me.get(reply.location().unwrap()).await;
+        assert!(page.body.contains("16 of 27 (moderately severe)"), "{}", page.body);
+        assert!(page.body.contains("Please talk to someone today"));
+        assert!(page.body.contains("(follow up safety)"));
+        let mut casey = app.signed_in("casey").await;
+        assert_eq!(
+            casey.get(&format!("/people/{sam}/measures")).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+}
