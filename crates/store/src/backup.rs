@@ -15,7 +15,7 @@ use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
-pub const RESTORE_ORDER: [&str; 19] = [
+pub const RESTORE_ORDER: [&str; 20] = [
     "organisations",
     "teams",
     "people",
@@ -25,6 +25,7 @@ pub const RESTORE_ORDER: [&str; 19] = [
     "plan_goal_actions",
     "plan_agreements",
     "plan_copies",
+    "plan_facts",
     "dialog_ratings",
     "measure_responses",
     "carer_links",

@@ -63,6 +63,67 @@ fn attribution(row: &AnyRow) -> Result<Attribution, StoreError> {
     })
 }
 
+/// `section:voice:count,…` and `section:party:agree|disagree:revision,…`.
+fn pack(facts: &cocare_careplan::involvement::PlanFacts) -> (String, String) {
+    let contributions = facts
+        .contributions
+        .iter()
+        .map(|(s, v, n)| format!("{}:{}:{n}", s.as_str(), v.as_str()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let stances = facts
+        .latest_stances
+        .iter()
+        .map(|(s, p, agreed, r)| {
+            format!(
+                "{}:{}:{}:{r}",
+                s.as_str(),
+                p.as_str(),
+                if *agreed { "agree" } else { "disagree" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    (contributions, stances)
+}
+
+fn unpack(
+    contributions: &str,
+    stances: &str,
+    goals: i64,
+) -> Result<cocare_careplan::involvement::PlanFacts, StoreError> {
+    let mut facts = cocare_careplan::involvement::PlanFacts {
+        goals: usize::try_from(goals).unwrap_or(0),
+        ..Default::default()
+    };
+    for fact in contributions.split(',').filter(|f| !f.is_empty()) {
+        let mut parts = fact.split(':');
+        let (Some(section), Some(voice), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(corrupt("plan_facts.contributions"));
+        };
+        facts.contributions.push((
+            SectionKind::parse(section).ok_or_else(|| corrupt("plan_facts.contributions"))?,
+            Voice::parse(voice).ok_or_else(|| corrupt("plan_facts.contributions"))?,
+            n.parse().map_err(|_| corrupt("plan_facts.contributions"))?,
+        ));
+    }
+    for fact in stances.split(',').filter(|f| !f.is_empty()) {
+        let mut parts = fact.split(':');
+        let (Some(section), Some(party), Some(stance), Some(revision)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(corrupt("plan_facts.stances"));
+        };
+        facts.latest_stances.push((
+            SectionKind::parse(section).ok_or_else(|| corrupt("plan_facts.stances"))?,
+            Party::parse(party).ok_or_else(|| corrupt("plan_facts.stances"))?,
+            stance == "agree",
+            revision.parse().map_err(|_| corrupt("plan_facts.stances"))?,
+        ));
+    }
+    Ok(facts)
+}
+
 fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -329,7 +390,25 @@ impl WriteTxn {
         Ok(())
     }
 
+    /// Keeps the plan's involvement facts current, on the caller's transaction.
+    async fn put_plan_facts(&mut self, id: &str, plan: &CarePlan) -> Result<(), StoreError> {
+        let facts = cocare_careplan::involvement::PlanFacts::of(plan);
+        let (contributions, stances) = pack(&facts);
+        sqlx::query(
+            "INSERT INTO plan_facts (plan_id, contributions, stances, goals) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (plan_id) DO UPDATE SET contributions = $2, stances = $3, goals = $4",
+        )
+        .bind(id)
+        .bind(contributions)
+        .bind(stances)
+        .bind(count(facts.goals))
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
     async fn append_plan_rows(&mut self, id: &str, before: &CarePlan, after: &CarePlan) -> Result<(), StoreError> {
+        self.put_plan_facts(id, after).await?;
         for (seq, c) in after.contributions.iter().enumerate().skip(before.contributions.len()) {
             sqlx::query(
                 "INSERT INTO plan_contributions (plan_id, seq, section, voice, body, author, role, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -553,13 +632,11 @@ impl WriteTxn {
             });
         }
         // Every version but the newest is superseded when a review starts, so the current
-        // plans are those not superseded.
-        let mut plan_of: HashMap<String, usize> = HashMap::new();
+        // plans are those not superseded; their facts are kept in one row each.
         for row in sqlx::query(
-            "SELECT c.id, c.person_id, c.version, c.status, c.review_due, \
-             (SELECT COUNT(*) FROM plan_copies k WHERE k.plan_id = c.id) AS copies, \
-             (SELECT COUNT(*) FROM plan_goals g WHERE g.plan_id = c.id) AS goals \
-             FROM people p JOIN care_plans c ON c.person_id = p.id \
+            "SELECT c.person_id, c.version, c.status, c.review_due, f.contributions, f.stances, f.goals, \
+             (SELECT COUNT(*) FROM plan_copies k WHERE k.plan_id = c.id) AS copies \
+             FROM people p JOIN care_plans c ON c.person_id = p.id JOIN plan_facts f ON f.plan_id = c.id \
              WHERE p.team_id = $1 AND c.status <> 'superseded'",
         )
         .bind(&team_id)
@@ -567,85 +644,21 @@ impl WriteTxn {
         .await?
         {
             let person: String = row.try_get("person_id")?;
-            let Some(&at) = index.get(&person) else { continue };
+            let Some(entry) = index.get(&person).and_then(|at| rows.get_mut(*at)) else {
+                continue;
+            };
             let status: String = row.try_get("status")?;
             let version: i64 = row.try_get("version")?;
             let copies: i64 = row.try_get("copies")?;
-            let goals: i64 = row.try_get("goals")?;
-            if let Some(entry) = rows.get_mut(at) {
-                entry.plan = Some((
-                    u32::try_from(version).map_err(|_| corrupt("care_plans.version"))?,
-                    PlanStatus::parse(&status).ok_or_else(|| corrupt("care_plans.status"))?,
-                ));
-                entry.facts.goals = usize::try_from(goals).unwrap_or(0);
-                entry.review_due = row.try_get("review_due")?;
-                entry.copies_given = usize::try_from(copies).unwrap_or(0);
-            }
-            plan_of.insert(row.try_get("id")?, at);
-        }
-        // One row per plan, the facts packed as `section:voice:count,…`, so that thousands of
-        // plans cost thousands of rows, not tens of thousands.
-        let packed = self.group_concat("section || ':' || voice || ':' || CAST(n AS TEXT)");
-        for row in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT plan_id, {packed} AS facts FROM (SELECT pc.plan_id, pc.section, pc.voice, COUNT(*) AS n \
-             FROM people p JOIN care_plans c ON c.person_id = p.id JOIN plan_contributions pc ON pc.plan_id = c.id \
-             WHERE p.team_id = $1 AND c.status <> 'superseded' GROUP BY pc.plan_id, pc.section, pc.voice) counted \
-             GROUP BY plan_id"
-        )))
-        .bind(&team_id)
-        .fetch_all(self.conn())
-        .await?
-        {
-            let plan_id: String = row.try_get("plan_id")?;
-            let packed: String = row.try_get("facts")?;
-            let Some(entry) = plan_of.get(&plan_id).and_then(|at| rows.get_mut(*at)) else {
-                continue;
-            };
-            for fact in packed.split(',') {
-                let mut parts = fact.split(':');
-                let (Some(section), Some(voice), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
-                    return Err(corrupt("plan_contributions (packed)"));
-                };
-                entry.facts.contributions.push((
-                    SectionKind::parse(section).ok_or_else(|| corrupt("plan_contributions.section"))?,
-                    Voice::parse(voice).ok_or_else(|| corrupt("plan_contributions.voice"))?,
-                    n.parse().map_err(|_| corrupt("plan_contributions (count)"))?,
-                ));
-            }
-        }
-        // The latest stance of each party on each section, packed the same way.
-        let packed =
-            self.group_concat("a.section || ':' || a.party || ':' || a.stance || ':' || CAST(a.revision AS TEXT)");
-        for row in sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT a.plan_id, {packed} AS facts FROM plan_agreements a \
-             JOIN (SELECT pa.plan_id, pa.section, pa.party, MAX(pa.seq) AS seq \
-                   FROM people p JOIN care_plans c ON c.person_id = p.id JOIN plan_agreements pa ON pa.plan_id = c.id \
-                   WHERE p.team_id = $1 AND c.status <> 'superseded' GROUP BY pa.plan_id, pa.section, pa.party) l \
-             ON l.plan_id = a.plan_id AND l.seq = a.seq GROUP BY a.plan_id"
-        )))
-        .bind(&team_id)
-        .fetch_all(self.conn())
-        .await?
-        {
-            let plan_id: String = row.try_get("plan_id")?;
-            let packed: String = row.try_get("facts")?;
-            let Some(entry) = plan_of.get(&plan_id).and_then(|at| rows.get_mut(*at)) else {
-                continue;
-            };
-            for fact in packed.split(',') {
-                let mut parts = fact.split(':');
-                let (Some(section), Some(party), Some(stance), Some(revision)) =
-                    (parts.next(), parts.next(), parts.next(), parts.next())
-                else {
-                    return Err(corrupt("plan_agreements (packed)"));
-                };
-                entry.facts.latest_stances.push((
-                    SectionKind::parse(section).ok_or_else(|| corrupt("plan_agreements.section"))?,
-                    Party::parse(party).ok_or_else(|| corrupt("plan_agreements.party"))?,
-                    stance == "agree",
-                    revision.parse().map_err(|_| corrupt("plan_agreements.revision"))?,
-                ));
-            }
+            let contributions: String = row.try_get("contributions")?;
+            let stances: String = row.try_get("stances")?;
+            entry.plan = Some((
+                u32::try_from(version).map_err(|_| corrupt("care_plans.version"))?,
+                PlanStatus::parse(&status).ok_or_else(|| corrupt("care_plans.status"))?,
+            ));
+            entry.facts = unpack(&contributions, &stances, row.try_get("goals")?)?;
+            entry.review_due = row.try_get("review_due")?;
+            entry.copies_given = usize::try_from(copies).unwrap_or(0);
         }
         self.audit_permit(permit, &format!("team:{team}/careplans")).await?;
         Ok(rows)

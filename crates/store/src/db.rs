@@ -240,11 +240,7 @@ impl Store {
             }
             Backend::Postgres => (None, self.pool.begin().await?),
         };
-        Ok(WriteTxn {
-            tx,
-            _writer: guard,
-            backend: self.backend,
-        })
+        Ok(WriteTxn { tx, _writer: guard })
     }
 
     /// A read-only view of one moment: every query in it sees the same committed state.
@@ -273,7 +269,6 @@ impl Store {
 pub struct WriteTxn {
     pub(crate) tx: Transaction<'static, Any>,
     _writer: Option<OwnedMutexGuard<()>>,
-    pub(crate) backend: Backend,
 }
 
 impl WriteTxn {
@@ -284,15 +279,6 @@ impl WriteTxn {
 
     pub(crate) fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
-    }
-
-    /// SQL that joins `expr` over a group with commas (the one spelling the two databases do
-    /// not share).
-    pub(crate) fn group_concat(&self, expr: &str) -> String {
-        match self.backend {
-            Backend::Sqlite => format!("group_concat({expr}, ',')"),
-            Backend::Postgres => format!("string_agg({expr}, ',')"),
-        }
     }
 }
 
