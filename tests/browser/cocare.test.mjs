@@ -269,3 +269,85 @@ test('a team lead sees involvement across the team, as a chart with a table besi
   await check(page, 'team');
   await context.close();
 });
+
+test('the whole co-production loop: service user, carer and care coordinator agree a plan, a copy is given, the team lead sees it', async () => {
+  // The service user's plan, under review in the demo.
+  const sam = await signIn('sam');
+  await sam.page.getByRole('link', { name: 'My care plan' }).click();
+  await sam.page.getByRole('heading', { name: 'My care plan', level: 1 }).waitFor();
+  const planUrl = sam.page.url().replace(/[?#].*$/, '');
+
+  // The carer adds their own needs, under the consent Sam gave.
+  const casey = await signIn('casey');
+  await casey.page.goto(planUrl);
+  const needs = casey.page.locator('#carer_needs');
+  await needs.getByText("Write or change the carer's words").click();
+  await needs.getByLabel('As the carer').fill('A night off each week, and a call if plans change.');
+  await needs.getByRole('button', { name: /Save/ }).click();
+  await casey.page.getByRole('status').waitFor();
+  await casey.context.close();
+
+  // Sam writes, disagrees where he disagrees (with a reason), and agrees the rest.
+  await sam.page.goto(planUrl);
+  const helps = sam.page.locator('#what_helps');
+  await helps.getByText('Agree or disagree').click();
+  await helps.getByLabel('I disagree').check();
+  await helps.getByLabel(/If you disagree, why/).fill('Please take out "being told to calm down".');
+  await helps.getByRole('button', { name: /Record my view/ }).click();
+  await sam.page.getByRole('status').waitFor();
+
+  // The care coordinator changes the clinical wording Sam disagreed with.
+  const coordinator = await signIn('alex');
+  await coordinator.page.goto(planUrl);
+  const clinical = coordinator.page.locator('#what_helps');
+  await clinical.getByText('Write or change the clinical words').click();
+  await clinical.getByLabel(/Clinical wording/).fill('A text message before visits; time to talk without being rushed.');
+  await clinical.getByRole('button', { name: /Save/ }).click();
+  await coordinator.page.getByRole('status').waitFor();
+  await coordinator.context.close();
+
+  await sam.page.goto(planUrl);
+  assert.match(await sam.page.locator('#what_helps').innerText(), /time to talk without being rushed/);
+  for (let round = 0; round < 10; round += 1) {
+    const waiting = sam.page.locator('#finalise');
+    if (await waiting.count() === 0) break;
+    const text = await waiting.innerText();
+    const sectionIds = await sam.page.locator('section.plan-section').evaluateAll((nodes) => nodes.map((n) => [n.id, n.querySelector('h2').textContent]));
+    const next = sectionIds.find(([, heading]) => text.includes(heading));
+    assert.ok(next, `a section to agree in: ${text}`);
+    const section = sam.page.locator(`#${next[0]}`);
+    await section.getByText('Agree or disagree').click();
+    await section.getByLabel('I agree').check();
+    await section.getByRole('button', { name: /Record my view/ }).click();
+    await sam.page.getByRole('status').waitFor();
+  }
+  assert.equal(await sam.page.locator('#finalise').count(), 0, 'nothing left to agree');
+  await sam.context.close();
+
+  // The care coordinator finalises and records the copy given.
+  const alex = await signIn('alex');
+  await alex.page.goto(planUrl);
+  await alex.page.getByRole('button', { name: /Finalise version/ }).click();
+  await alex.page.getByRole('status').waitFor();
+  assert.match(await alex.page.locator('.plan-status').innerText(), /Agreed/);
+  await alex.page.getByLabel('How the copy was given').selectOption('print');
+  await alex.page.getByRole('button', { name: 'Record copy given' }).click();
+  await alex.page.getByRole('status').waitFor();
+  assert.match(await alex.page.locator('.plan-status').innerText(), /copy given \(print/);
+  await check(alex.page, 'plan-agreed');
+
+  // The team lead sees it on the dashboard.
+  const jordan = await signIn('jordan');
+  await jordan.page.goto(`${base}/team`);
+  const row = jordan.page.locator('tbody tr', { has: jordan.page.locator(`a[href="${new URL(planUrl).pathname}"]`) });
+  const cells = await row.locator('td').allInnerTexts();
+  assert.match(cells[0], /Agreed, v2/);
+  assert.deepEqual([cells[1], cells[2], cells[3], cells[4]], ['Yes', 'Yes', 'Yes', 'Yes'], `own words, agreed, copy given, carer involved: ${cells}`);
+  await jordan.context.close();
+
+  // And a review can start again.
+  await alex.page.getByRole('button', { name: 'Start a review' }).click();
+  await alex.page.getByRole('status').waitFor();
+  assert.match(await alex.page.locator('.plan-status').innerText(), /Under review.*Version 3/);
+  await alex.context.close();
+});
