@@ -574,13 +574,14 @@ impl App {
         actor: &Actor,
         person: PersonId,
         version: u32,
+        against: Option<u32>,
     ) -> Result<VersionView, AppError> {
         let view = self.care_plan(actor, person, Some(version)).await?;
         let plan = view.plan.clone().ok_or(AppError::NotFound)?;
         if plan.version != version {
             return Err(AppError::NotFound);
         }
-        let previous = version.checked_sub(1).filter(|v| *v >= 1);
+        let previous = against.or(version.checked_sub(1)).filter(|v| *v >= 1 && *v != version);
         let changes = match previous {
             Some(before) => {
                 let earlier = self.care_plan(actor, person, Some(before)).await?;
@@ -602,7 +603,7 @@ impl App {
     /// carers, so it needs the right to read those: the service user themselves, their team's
     /// clinicians and team leads (and the system actor for the CLI).
     pub async fn care_plan_fhir(&self, actor: &Actor, person: PersonId) -> Result<serde_json::Value, AppError> {
-        use cocare_careplan::fhir::{CarerFacts, ConsentFacts, PatientFacts, bundle};
+        use cocare_careplan::fhir::{CarerFacts, ConsentFacts, PatientFacts, ResponseFacts, bundle};
         let tx = self.store.begin_write().await?;
         let (mut tx, consents_permit) = self.decide_person(tx, actor, Action::ReadConsents, person).await?;
         let scope = tx.person_scope(person).await?.ok_or(AppError::NotFound)?;
@@ -612,8 +613,22 @@ impl App {
         let stored = tx.care_plan(&read_plan, person, None).await?;
         let carers = tx.carers_of(&consents_permit, person).await?;
         let consents = tx.consents_of(&consents_permit, person).await?;
+        let measures = tx.measure_history(&read_plan, person).await?;
         tx.commit().await?;
         let person_id = person.to_string();
+        let responses: Vec<ResponseFacts<'_>> = measures
+            .iter()
+            .map(|m| ResponseFacts {
+                id: &m.id,
+                questionnaire: &m.questionnaire,
+                answers: serde_json::from_str::<Vec<(String, String)>>(&m.answers)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(item, value)| value.parse().ok().map(|v| (item, v)))
+                    .collect(),
+                authored: &m.taken_at,
+            })
+            .collect();
         let carer_ids: Vec<String> = carers.iter().map(|c| c.carer_id.to_string()).collect();
         let consent_ids: Vec<(String, Option<String>)> = consents
             .iter()
@@ -659,6 +674,7 @@ impl App {
                     in_force: c.withdrawn_at.is_none(),
                 })
                 .collect::<Vec<_>>(),
+            &responses,
         ))
     }
 

@@ -25,6 +25,14 @@ pub struct CarerFacts<'a> {
     pub relationship: &'a str,
 }
 
+/// A completed questionnaire: its answers as (item id, value) pairs.
+pub struct ResponseFacts<'a> {
+    pub id: &'a str,
+    pub questionnaire: &'a str,
+    pub answers: Vec<(String, u32)>,
+    pub authored: &'a str,
+}
+
 pub struct ConsentFacts<'a> {
     pub id: &'a str,
     /// The carer's id, for consents to a carer; `None` for research.
@@ -62,6 +70,7 @@ pub fn bundle(
     plan: Option<(&str, &CarePlan)>,
     carers: &[CarerFacts<'_>],
     consents: &[ConsentFacts<'_>],
+    responses: &[ResponseFacts<'_>],
 ) -> Value {
     let empty = CarePlan::new();
     let (plan_id, plan, has_plan) = match plan {
@@ -229,6 +238,28 @@ pub fn bundle(
                     "valueCoding": { "code": value.to_string(), "display": label },
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+        }));
+    }
+    for response in responses {
+        let Some(definition) = crate::Questionnaire::by_id(response.questionnaire) else {
+            continue;
+        };
+        push(json!({
+            "resourceType": "QuestionnaireResponse",
+            "id": response.id,
+            "questionnaire": format!("https://cocare.invalid/fhir/Questionnaire/{}", definition.id.replace('_', "-")),
+            "status": "completed",
+            "subject": { "reference": patient_ref },
+            "authored": response.authored,
+            "item": response.answers.iter().filter_map(|(item, value)| {
+                let question = definition.items.iter().find(|i| i.id == item)?;
+                let label = definition.options.iter().find(|(v, _)| v == value).map(|(_, l)| *l)?;
+                Some(json!({
+                    "linkId": question.id,
+                    "text": question.text,
+                    "answer": [{ "valueCoding": { "code": value.to_string(), "display": label } }],
+                }))
+            }).collect::<Vec<_>>(),
         }));
     }
     // Provenance: who wrote each part of the plan, in which role, and when.

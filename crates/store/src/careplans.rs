@@ -681,7 +681,10 @@ impl crate::Store {
 /// One completed questionnaire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MeasureRecord {
+    pub id: String,
     pub questionnaire: String,
+    /// The answers as stored: a JSON array of `[item id, value]` pairs.
+    pub answers: String,
     pub total: i64,
     pub band: String,
     pub safety_follow_up: bool,
@@ -736,7 +739,7 @@ impl WriteTxn {
             "read questionnaires",
         )?;
         let rows = sqlx::query(
-            "SELECT questionnaire, total, band, safety_follow_up, taken_at, recorded_by FROM measure_responses \
+            "SELECT id, questionnaire, answers, total, band, safety_follow_up, taken_at, recorded_by FROM measure_responses \
              WHERE person_id = $1 ORDER BY taken_at DESC",
         )
         .bind(person.to_string())
@@ -747,7 +750,9 @@ impl WriteTxn {
             .map(|row| {
                 let safety: i64 = row.try_get("safety_follow_up")?;
                 Ok(MeasureRecord {
+                    id: row.try_get("id")?,
                     questionnaire: row.try_get("questionnaire")?,
+                    answers: row.try_get("answers")?,
                     total: row.try_get("total")?,
                     band: row.try_get("band")?,
                     safety_follow_up: safety != 0,

@@ -422,11 +422,23 @@ struct VersionPage {
     version: cocare_app::VersionView,
 }
 
-/// One version, read-only, with what changed since the one before.
+impl VersionPage {
+    fn compared_with(&self, other: &u32) -> bool {
+        self.version.previous == Some(*other)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Against {
+    against: Option<u32>,
+}
+
+/// One version, read-only, with what changed since the one before (or since any other).
 pub async fn get_version(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((raw, version)): Path<(String, String)>,
+    Query(against): Query<Against>,
 ) -> HtmlResult {
     let person = person_id(&raw, Audience::Html)?;
     let version: u32 = version
@@ -434,7 +446,7 @@ pub async fn get_version(
         .map_err(|_| WebError::from_app(Audience::Html, AppError::NotFound))?;
     let found = state
         .app
-        .care_plan_version(signed_in.actor(), person, version)
+        .care_plan_version(signed_in.actor(), person, version, against.against)
         .await
         .html()?;
     let title = format!("{}'s care plan, version {version}", found.view.person_name);
