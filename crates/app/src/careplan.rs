@@ -7,7 +7,7 @@ use cocare_careplan::{
     Attribution, CarePlan, DialogAssessment, Party, PlanError, SectionKind, Stance, Voice, plan::Contribution,
 };
 use cocare_core::{Actor, PersonId, Role, SharedPart, format_timestamp};
-use cocare_policy::{Action, Permit, Resource, decide};
+use cocare_policy::{Action, Permit, PersonScope, Resource, decide};
 use cocare_store::{CopyGiven, DialogRecord, StoredPlan, VersionSummary, WriteTxn};
 use serde::Serialize;
 
@@ -113,38 +113,23 @@ fn attribution(actor: &Actor, permit: &Permit) -> Attribution {
 }
 
 impl App {
-    /// The sections this reader may see: all of them, or for a carer those the service user
-    /// shares with them now.
-    async fn visible_sections(
-        &self,
-        tx: &mut WriteTxn,
-        actor: &Actor,
-        permit: &Permit,
-        person: PersonId,
-    ) -> Result<Vec<SectionKind>, AppError> {
-        Ok(self.shared_with_reader(tx, actor, permit, person).await?.0)
-    }
-
-    /// The sections this reader may see, and whether they may see the life-domain ratings.
+    /// The sections this reader may see (all of them, or for a carer those the service user
+    /// shares with them now), and whether they may see the life-domain ratings.
     async fn shared_with_reader(
         &self,
         tx: &mut WriteTxn,
         actor: &Actor,
         permit: &Permit,
-        person: PersonId,
+        scope: &PersonScope,
     ) -> Result<(Vec<SectionKind>, bool), AppError> {
         if permit.role() != Some(Role::Carer) {
             return Ok((SectionKind::ALL.to_vec(), true));
         }
         let me = actor.person.ok_or(AppError::NotFound)?;
-        let read = decide(
-            actor,
-            Action::ReadPerson,
-            &Resource::Person(&tx.person_scope(person).await?.ok_or(AppError::NotFound)?),
-        )?;
+        let read = decide(actor, Action::ReadPerson, &Resource::Person(scope))?;
         let mut parts = Vec::new();
-        for scope in tx.shared_with_carer(&read, person, me).await? {
-            parts.extend(SharedPart::parse_scope(&scope).unwrap_or_default());
+        for shared in tx.shared_with_carer(&read, scope.person, me).await? {
+            parts.extend(SharedPart::parse_scope(&shared).unwrap_or_default());
         }
         Ok((shared_sections(&parts), parts.contains(&SharedPart::LifeDomainRatings)))
     }
@@ -152,11 +137,10 @@ impl App {
     /// A person's current care plan, as far as the actor may see it.
     pub async fn care_plan(&self, actor: &Actor, person: PersonId, version: Option<u32>) -> Result<PlanView, AppError> {
         let tx = self.store.begin_write().await?;
-        let (mut tx, permit) = self.decide_person(tx, actor, Action::ReadCarePlan, person).await?;
-        let scope = tx.person_scope(person).await?.ok_or(AppError::NotFound)?;
+        let (mut tx, permit, scope) = self.decide_person(tx, actor, Action::ReadCarePlan, person).await?;
         let read_person = decide(actor, Action::ReadPerson, &Resource::Person(&scope))?;
         let person_row = tx.read_person(&read_person, person).await?.ok_or(AppError::NotFound)?;
-        let (visible, ratings_shared) = self.shared_with_reader(&mut tx, actor, &permit, person).await?;
+        let (visible, ratings_shared) = self.shared_with_reader(&mut tx, actor, &permit, &scope).await?;
         let stored = tx.care_plan(&permit, person, version).await?;
         let versions = tx.care_plan_versions(&permit, person).await?;
         let dialog = if ratings_shared {
@@ -240,11 +224,12 @@ impl App {
         section: Option<SectionKind>,
     ) -> Result<(WriteTxn, Permit, StoredPlan), AppError> {
         let tx = self.store.begin_write().await?;
-        let (mut tx, permit) = self.decide_person(tx, actor, action, person).await?;
+        let (mut tx, permit, scope) = self.decide_person(tx, actor, action, person).await?;
         if let Some(section) = section
             && !self
-                .visible_sections(&mut tx, actor, &permit, person)
+                .shared_with_reader(&mut tx, actor, &permit, &scope)
                 .await?
+                .0
                 .contains(&section)
         {
             return Err(AppError::NotFound);
@@ -279,7 +264,7 @@ impl App {
     ) -> Result<(), AppError> {
         let review_due = review_date(review_due)?;
         let tx = self.store.begin_write().await?;
-        let (mut tx, permit) = self.decide_person(tx, actor, Action::FinaliseCarePlan, person).await?;
+        let (mut tx, permit, _) = self.decide_person(tx, actor, Action::FinaliseCarePlan, person).await?;
         if tx.care_plan(&permit, person, None).await?.is_some() {
             return Err(AppError::Conflict(
                 "This person already has a plan. Start a review to change it".into(),
@@ -445,7 +430,7 @@ impl App {
         // The permission first: nothing is checked or said about the answers of someone who
         // may not give them.
         let tx = self.store.begin_write().await?;
-        let (mut tx, permit) = self.decide_person(tx, actor, Action::WriteCarePlan, person).await?;
+        let (mut tx, permit, _) = self.decide_person(tx, actor, Action::WriteCarePlan, person).await?;
         if permit.role() == Some(Role::Carer) {
             return Err(AppError::Forbidden);
         }
@@ -605,8 +590,7 @@ impl App {
     pub async fn care_plan_fhir(&self, actor: &Actor, person: PersonId) -> Result<serde_json::Value, AppError> {
         use cocare_careplan::fhir::{CarerFacts, ConsentFacts, PatientFacts, ResponseFacts, bundle};
         let tx = self.store.begin_write().await?;
-        let (mut tx, consents_permit) = self.decide_person(tx, actor, Action::ReadConsents, person).await?;
-        let scope = tx.person_scope(person).await?.ok_or(AppError::NotFound)?;
+        let (mut tx, consents_permit, scope) = self.decide_person(tx, actor, Action::ReadConsents, person).await?;
         let read_person = decide(actor, Action::ReadPerson, &Resource::Person(&scope))?;
         let read_plan = decide(actor, Action::ReadCarePlan, &Resource::Person(&scope))?;
         let row = tx.read_person(&read_person, person).await?.ok_or(AppError::NotFound)?;
@@ -701,7 +685,7 @@ impl App {
         answers: &[(String, String)],
     ) -> Result<MeasureResult, AppError> {
         let tx = self.store.begin_write().await?;
-        let (mut tx, permit) = self.decide_person(tx, actor, Action::WriteCarePlan, person).await?;
+        let (mut tx, permit, _) = self.decide_person(tx, actor, Action::WriteCarePlan, person).await?;
         if permit.role() == Some(Role::Carer) {
             return Err(AppError::Forbidden);
         }
@@ -750,7 +734,7 @@ impl App {
         person: PersonId,
     ) -> Result<Vec<cocare_store::MeasureRecord>, AppError> {
         let tx = self.store.begin_write().await?;
-        let (mut tx, permit) = self.decide_person(tx, actor, Action::ReadCarePlan, person).await?;
+        let (mut tx, permit, _) = self.decide_person(tx, actor, Action::ReadCarePlan, person).await?;
         if permit.role() == Some(Role::Carer) {
             return Err(AppError::Forbidden);
         }

@@ -1,7 +1,7 @@
 //! People (service users and their carers) and the consent decisions service users make.
 
 use cocare_core::{Actor, ConsentId, ConsentRecipient, PersonId, Role, SharedPart, TeamId};
-use cocare_policy::{Action, Permit, Resource, decide};
+use cocare_policy::{Action, Permit, PersonScope, Resource, decide};
 use cocare_store::{CarerLinkRow, ConsentRow, NewConsent, PersonRow, WriteTxn};
 use serde::Serialize;
 
@@ -91,12 +91,12 @@ impl App {
         actor: &Actor,
         action: Action,
         person: PersonId,
-    ) -> Result<(WriteTxn, Permit), AppError> {
+    ) -> Result<(WriteTxn, Permit, PersonScope), AppError> {
         let Some(scope) = tx.person_scope(person).await? else {
             return Err(AppError::NotFound);
         };
         match decide(actor, action, &Resource::Person(&scope)) {
-            Ok(permit) => Ok((tx, permit)),
+            Ok(permit) => Ok((tx, permit, scope)),
             Err(denied) => {
                 drop(tx);
                 self.audit_denial(actor, action.audit_name(), &format!("person:{person}"))
@@ -161,11 +161,10 @@ impl App {
 
     pub async fn person(&self, actor: &Actor, person: PersonId) -> Result<PersonDetail, AppError> {
         let tx = self.store.begin_write().await?;
-        let (mut tx, permit) = self.decide_person(tx, actor, Action::ReadPerson, person).await?;
+        let (mut tx, permit, scope) = self.decide_person(tx, actor, Action::ReadPerson, person).await?;
         let Some(row) = tx.read_person(&permit, person).await? else {
             return Err(AppError::NotFound);
         };
-        let scope = tx.person_scope(person).await?.ok_or(AppError::NotFound)?;
         let consent_permit = decide(actor, Action::ReadConsents, &Resource::Person(&scope)).ok();
         let (carers, consents) = match &consent_permit {
             Some(consent_permit) => {
@@ -222,7 +221,7 @@ impl App {
         form: &ConsentForm,
     ) -> Result<ConsentId, AppError> {
         let tx = self.store.begin_write().await?;
-        let (mut tx, permit) = self.decide_person(tx, actor, Action::RecordConsent, person).await?;
+        let (mut tx, permit, _) = self.decide_person(tx, actor, Action::RecordConsent, person).await?;
         let carers = tx.carers_of(&permit, person).await?;
         let mut checks = Checks::default();
         let recipient = form.recipient.trim();
@@ -287,7 +286,7 @@ impl App {
     /// Withdraws a consent; it stops having effect at once.
     pub async fn withdraw_consent(&self, actor: &Actor, person: PersonId, consent: ConsentId) -> Result<(), AppError> {
         let tx = self.store.begin_write().await?;
-        let (mut tx, permit) = self.decide_person(tx, actor, Action::RecordConsent, person).await?;
+        let (mut tx, permit, _) = self.decide_person(tx, actor, Action::RecordConsent, person).await?;
         let by = recorder(actor, &permit);
         if !tx.withdraw_consent(&permit, person, consent, &by).await? {
             return Err(AppError::NotFound);
@@ -299,7 +298,7 @@ impl App {
     /// The carers a consent form can name.
     pub async fn consent_choices(&self, actor: &Actor, person: PersonId) -> Result<Vec<CarerLinkRow>, AppError> {
         let tx = self.store.begin_write().await?;
-        let (mut tx, permit) = self.decide_person(tx, actor, Action::RecordConsent, person).await?;
+        let (mut tx, permit, _) = self.decide_person(tx, actor, Action::RecordConsent, person).await?;
         let carers = tx.carers_of(&permit, person).await?;
         tx.commit().await?;
         Ok(carers)
