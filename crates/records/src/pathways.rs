@@ -1,0 +1,179 @@
+//! Care pathways: the order in which people meet services.
+//!
+//! A person's pathway is the sequence of services they met in the window, in date order, with
+//! repeats of the same service in a row merged (ten CMHT contacts are one step), cut to the
+//! first few steps. The commonest pathways are counted, with the median number of days between
+//! the start of one step and the start of the next.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::codes::{Agency, Service};
+use crate::layout::EventKind;
+use crate::sdc::{Disclosure, Published};
+use crate::stats::quantile_sorted;
+
+/// A step of a pathway, as the store codes it: `contact:cmht`, `admission`, `agency:police`.
+pub fn step_key(kind: EventKind, code: &str) -> Option<String> {
+    match kind {
+        EventKind::Contact => Some(format!("contact:{code}")),
+        EventKind::Admission => Some("admission".into()),
+        EventKind::Detention => Some("detention".into()),
+        // GP appointments are everyone's background and would fill every pathway.
+        EventKind::Agency if code == "gp" => None,
+        EventKind::Agency => Some(format!("agency:{code}")),
+        _ => None,
+    }
+}
+
+/// What a step is called on pages and in reports.
+pub fn step_label(key: &str) -> String {
+    if let Some(code) = key.strip_prefix("contact:") {
+        return Service::parse(code).map(|s| s.label().to_string()).unwrap_or_else(|_| code.to_string());
+    }
+    if let Some(code) = key.strip_prefix("agency:") {
+        return Agency::parse(code).map(|a| a.label().to_string()).unwrap_or_else(|_| code.to_string());
+    }
+    match key {
+        "admission" => "Hospital admission".into(),
+        "detention" => "Mental Health Act detention".into(),
+        other => other.into(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pathway {
+    pub steps: Vec<String>,
+    pub people: u64,
+    /// Median days from the start of step i to the start of step i+1.
+    pub median_days: Vec<Option<f64>>,
+}
+
+/// A person's sequence: steps merged and cut to `max_steps`, with the day each step began.
+pub fn sequence(events: &[(i32, String)], max_steps: usize) -> Vec<(i32, String)> {
+    let mut out: Vec<(i32, String)> = Vec::new();
+    for (day, step) in events {
+        if out.last().is_some_and(|(_, last)| last == step) {
+            continue;
+        }
+        if out.len() == max_steps {
+            break;
+        }
+        out.push((*day, step.clone()));
+    }
+    out
+}
+
+/// Counts pathways over people; each item is one person's events sorted by day.
+pub fn count<'a>(people: impl IntoIterator<Item = &'a [(i32, String)]>, max_steps: usize) -> Vec<Pathway> {
+    let mut groups: HashMap<Vec<String>, (u64, Vec<Vec<f64>>)> = HashMap::new();
+    for events in people {
+        let seq = sequence(events, max_steps);
+        if seq.is_empty() {
+            continue;
+        }
+        let steps: Vec<String> = seq.iter().map(|(_, s)| s.clone()).collect();
+        let entry = groups.entry(steps).or_insert_with(|| (0, vec![Vec::new(); seq.len().saturating_sub(1)]));
+        entry.0 += 1;
+        for (gap, pair) in entry.1.iter_mut().zip(seq.windows(2)) {
+            if let [(a, _), (b, _)] = pair {
+                gap.push(f64::from(b - a));
+            }
+        }
+    }
+    let mut out: Vec<Pathway> = groups
+        .into_iter()
+        .map(|(steps, (people, mut gaps))| Pathway {
+            steps,
+            people,
+            median_days: gaps
+                .iter_mut()
+                .map(|g| {
+                    g.sort_unstable_by(f64::total_cmp);
+                    quantile_sorted(g, 0.5)
+                })
+                .collect(),
+        })
+        .collect();
+    out.sort_by(|a, b| b.people.cmp(&a.people).then_with(|| a.steps.cmp(&b.steps)));
+    out
+}
+
+/// Pathways as published: each one that enough people took, then "other pathways" holding the
+/// rest, with secondary suppression so that the hidden rest cannot be worked out from the total.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublishedPathways {
+    pub shown: Vec<(Pathway, Published)>,
+    /// People on pathways too rare to show (or beyond `top`), as one count.
+    pub other: Published,
+    pub total: Published,
+}
+
+pub fn publish(all: &[Pathway], top: usize, d: &Disclosure) -> PublishedPathways {
+    let total: u64 = all.iter().map(|p| p.people).sum();
+    let mut shown: Vec<&Pathway> = Vec::new();
+    let mut other = 0u64;
+    for (i, p) in all.iter().enumerate() {
+        if i < top && d.safe(p.people) {
+            shown.push(p);
+        } else {
+            other += p.people;
+        }
+    }
+    let mut cells: Vec<u64> = shown.iter().map(|p| p.people).collect();
+    cells.push(other);
+    cells.push(total);
+    let all_cells: Vec<usize> = (0..cells.len()).collect();
+    let published = d.protect(&cells, &[all_cells]);
+    let mut published = published.into_iter();
+    let shown = shown
+        .into_iter()
+        .map(|p| {
+            let mut p = p.clone();
+            let count = published.next().flatten();
+            if count.is_none() {
+                p.median_days = vec![None; p.median_days.len()];
+            }
+            (p, count)
+        })
+        .collect();
+    PublishedPathways { shown, other: published.next().flatten(), total: published.next().flatten() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(list: &[(i32, &str)]) -> Vec<(i32, String)> {
+        list.iter().map(|(d, s)| (*d, s.to_string())).collect()
+    }
+
+    #[test]
+    fn repeats_merge_and_gaps_are_medians() {
+        let a = ev(&[(0, "agency:ae"), (1, "agency:ae"), (3, "contact:crisis"), (10, "admission"), (40, "contact:cmht")]);
+        let b = ev(&[(5, "agency:ae"), (10, "contact:crisis"), (12, "contact:crisis"), (30, "admission")]);
+        let c = ev(&[(0, "contact:cmht")]);
+        let counted = count([a.as_slice(), b.as_slice(), c.as_slice()], 3);
+        assert_eq!(counted.len(), 2);
+        assert_eq!(counted[0].steps, vec!["agency:ae", "contact:crisis", "admission"]);
+        assert_eq!(counted[0].people, 2);
+        // Gaps: A&E→crisis 3 and 5 days (median 4); crisis→admission 7 and 20 (13.5).
+        assert_eq!(counted[0].median_days, vec![Some(4.0), Some(13.5)]);
+        assert_eq!(counted[1].people, 1);
+        assert_eq!(step_label("contact:crisis"), "Crisis resolution and home treatment");
+    }
+
+    #[test]
+    fn rare_pathways_are_pooled_and_cannot_be_recovered() {
+        let p = |n: u64, s: &str| Pathway { steps: vec![s.into()], people: n, median_days: vec![] };
+        let all = vec![p(30, "a"), p(12, "b"), p(3, "c")];
+        let out = publish(&all, 10, &Disclosure::default());
+        // "c" (3) goes to other; other = 3 is hidden, so the smallest shown (12) is hidden too.
+        assert_eq!(out.shown.len(), 2);
+        assert_eq!(out.shown[0].1, Some(30));
+        assert_eq!(out.shown[1].1, None);
+        assert_eq!(out.other, None);
+        assert_eq!(out.total, Some(45));
+    }
+}
