@@ -25,11 +25,19 @@ pub struct CohortDefinition {
     pub description: String,
     /// Windows look back from this day (inclusive).
     pub index_date: NaiveDate,
+    /// Service use, Table 1's service variables and pathways describe this many months up to
+    /// the index date.
+    #[serde(default = "default_window")]
+    pub window_months: u32,
     pub criteria: Vec<Criterion>,
 }
 
 fn schema() -> String {
     SCHEMA.to_string()
+}
+
+fn default_window() -> u32 {
+    24
 }
 
 /// One step of the attrition table.
@@ -140,6 +148,9 @@ impl CohortDefinition {
         if self.index_date < NaiveDate::from_ymd_opt(1950, 1, 1).unwrap_or_default() {
             return err("index_date", "must be 1950 or later");
         }
+        if !(1..=240).contains(&self.window_months) {
+            return err("window_months", "must be 1 to 240 months");
+        }
         if self.criteria.len() > 20 {
             return err("criteria", "at most 20 criteria");
         }
@@ -192,6 +203,9 @@ fn validate_rule(rule: &Rule, path: &str, depth: usize) -> Result<(), Definition
             }
         }
         Rule::Count(c) => {
+            if matches!(c.kind, EventKind::Diagnosis | EventKind::Outcome) {
+                return err(".count.kind", "count admissions, ward stays, contacts, referrals, detentions or agency contacts; use a diagnosis rule for diagnoses");
+            }
             if c.at_least == 0 {
                 return err(".count.at_least", "must be at least 1");
             }
@@ -368,6 +382,7 @@ pub fn complex_needs_example(index_date: NaiveDate) -> CohortDefinition {
                       plus co-occurring substance use."
             .into(),
         index_date,
+        window_months: 24,
         criteria: vec![
             Criterion {
                 label: "Heavy service use".into(),

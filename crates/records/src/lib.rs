@@ -10,6 +10,7 @@
 //!
 //! Pure: no I/O. The analytic crate (`cocare-analytics`) reads files and runs queries.
 
+pub mod characterise;
 pub mod codes;
 pub mod cohort;
 pub mod layout;
@@ -19,3 +20,4 @@ pub mod report;
 pub mod sdc;
 pub mod stats;
 pub mod synth;
+pub mod units;

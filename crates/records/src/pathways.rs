@@ -1,8 +1,8 @@
 //! Care pathways: the order in which people meet services.
 //!
-//! A person's pathway is the sequence of services they met in the window, in date order, with
-//! repeats of the same service in a row merged (ten CMHT contacts are one step), cut to the
-//! first few steps. The commonest pathways are counted, with the median number of days between
+//! A person's pathway is the order in which they first met each service in the window: each
+//! service is one step, at the day of its first use (ten CMHT contacts are one step), cut to
+//! the first few steps. The commonest pathways are counted, with the median number of days between
 //! the start of one step and the start of the next.
 
 use std::collections::HashMap;
@@ -50,11 +50,12 @@ pub struct Pathway {
     pub median_days: Vec<Option<f64>>,
 }
 
-/// A person's sequence: steps merged and cut to `max_steps`, with the day each step began.
+/// A person's sequence from their events sorted by day: the first use of each step, cut to
+/// `max_steps`.
 pub fn sequence(events: &[(i32, String)], max_steps: usize) -> Vec<(i32, String)> {
     let mut out: Vec<(i32, String)> = Vec::new();
     for (day, step) in events {
-        if out.last().is_some_and(|(_, last)| last == step) {
+        if out.iter().any(|(_, seen)| seen == step) {
             continue;
         }
         if out.len() == max_steps {
@@ -150,8 +151,8 @@ mod tests {
     }
 
     #[test]
-    fn repeats_merge_and_gaps_are_medians() {
-        let a = ev(&[(0, "agency:ae"), (1, "agency:ae"), (3, "contact:crisis"), (10, "admission"), (40, "contact:cmht")]);
+    fn each_service_is_a_step_at_its_first_use_and_gaps_are_medians() {
+        let a = ev(&[(0, "agency:ae"), (1, "agency:ae"), (3, "contact:crisis"), (8, "agency:ae"), (10, "admission"), (40, "contact:cmht")]);
         let b = ev(&[(5, "agency:ae"), (10, "contact:crisis"), (12, "contact:crisis"), (30, "admission")]);
         let c = ev(&[(0, "contact:cmht")]);
         let counted = count([a.as_slice(), b.as_slice(), c.as_slice()], 3);

@@ -260,7 +260,7 @@ fn publish_table1(t: &Table1, d: &Disclosure, group_n: [Published; 2]) -> Vec<Pu
                 out.push(PublishedRow { variable: name.clone(), line: "median [IQR]".into(), cells: median, smd: None, first: false });
                 out.push(PublishedRow { variable: name.clone(), line: "missing".into(), cells: missing, smd: None, first: false });
             }
-            Row::Categorical { name, levels, missing, smd } => {
+            Row::Categorical { name, levels, missing, smd, binary } => {
                 let mut published: [Vec<Published>; 2] = [Vec::new(), Vec::new()];
                 for g in 0..2 {
                     let mut cells: Vec<u64> = levels.iter().map(|l| l.counts[g]).collect();
@@ -278,12 +278,24 @@ fn publish_table1(t: &Table1, d: &Disclosure, group_n: [Published; 2]) -> Vec<Pu
                     };
                     Cell::Count { n, percent: n.map(|n| percent(n, denominator)) }
                 };
+                let smd = if !any_hidden && d.mode == Mode::Suppress { *smd } else { None };
+                if *binary {
+                    // Only "yes" is shown; "no" and missing stay in the sums above.
+                    out.push(PublishedRow {
+                        variable: name.clone(),
+                        line: "n (%)".into(),
+                        cells: [count_cell(0, 1), count_cell(1, 1)],
+                        smd,
+                        first: true,
+                    });
+                    continue;
+                }
                 for (i, level) in levels.iter().enumerate() {
                     out.push(PublishedRow {
                         variable: name.clone(),
                         line: level.label.clone(),
                         cells: [count_cell(0, i), count_cell(1, i)],
-                        smd: if i == 0 && !any_hidden && d.mode == Mode::Suppress { *smd } else { None },
+                        smd: if i == 0 { smd } else { None },
                         first: i == 0,
                     });
                 }

@@ -15,6 +15,8 @@ pub enum Values {
     Continuous(Vec<Option<f64>>),
     /// Level index per person, `None` for missing.
     Categorical { levels: Vec<String>, values: Vec<Option<u16>> },
+    /// Yes/no: reported as the "yes" line only.
+    Binary(Vec<Option<bool>>),
 }
 
 #[derive(Debug, Clone)]
@@ -45,7 +47,7 @@ pub struct Level {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Row {
     Continuous { name: String, groups: [ContinuousSummary; 2], smd: Option<f64> },
-    Categorical { name: String, levels: Vec<Level>, missing: [u64; 2], smd: Option<f64> },
+    Categorical { name: String, levels: Vec<Level>, missing: [u64; 2], smd: Option<f64>, binary: bool },
 }
 
 impl Row {
@@ -78,10 +80,19 @@ pub fn table1(groups: [String; 2], in_cohort: &[bool], variables: &[Variable]) -
                 let smd = smd_continuous(&groups[0], &groups[1]);
                 Row::Continuous { name: v.name.clone(), groups, smd }
             }
-            Values::Categorical { levels, values } => {
+            Values::Categorical { .. } | Values::Binary(_) => {
+                let (levels, values, binary) = match &v.values {
+                    Values::Categorical { levels, values } => (levels.clone(), values.clone(), false),
+                    Values::Binary(values) => (
+                        vec!["No".to_string(), "Yes".to_string()],
+                        values.iter().map(|b| b.map(u16::from)).collect(),
+                        true,
+                    ),
+                    Values::Continuous(_) => (Vec::new(), Vec::new(), false),
+                };
                 let mut counts = vec![[0u64; 2]; levels.len()];
                 let mut missing = [0u64; 2];
-                for (flag, value) in in_cohort.iter().zip(values) {
+                for (flag, value) in in_cohort.iter().zip(&values) {
                     let g = usize::from(!*flag);
                     match value.and_then(|l| counts.get_mut(usize::from(l))) {
                         Some(c) => c[g] += 1,
@@ -94,7 +105,7 @@ pub fn table1(groups: [String; 2], in_cohort: &[bool], variables: &[Variable]) -
                     .zip(counts)
                     .map(|(label, counts)| Level { label: label.clone(), counts })
                     .collect();
-                Row::Categorical { name: v.name.clone(), levels, missing, smd }
+                Row::Categorical { name: v.name.clone(), levels, missing, smd, binary }
             }
         })
         .collect();

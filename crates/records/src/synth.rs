@@ -241,7 +241,8 @@ impl Gen {
             }
         }
         if self.rng.random_bool(0.03) {
-            self.admission(id, 0, 18.0, false, out);
+            let from = self.day();
+            self.admission(id, 0, from, 18.0, false, out);
         }
         let n = self.rng.random_range(1..=3);
         self.utilities(id, 0.76, n, out);
@@ -261,9 +262,16 @@ impl Gen {
             let source = self.pick(&[("police", 25), ("ae", 25), ("gp", 20), ("criminal_justice", 10), ("self", 10), ("carer", 10)]);
             let _ = writeln!(buf(out, FileKind::Referrals), "{id},{d},{service},{source}");
         }
+        // Admissions one after another: each starts after the last discharge.
         let admissions = self.poisson(4.5);
+        let mut from = self.start + Duration::days(self.rng.random_range(0..=self.days / 3));
         for n in 0..admissions {
-            self.admission(id, n, 28.0, true, out);
+            let gap = self.days / (i64::from(admissions) + 1);
+            from += Duration::days(self.rng.random_range(1..=gap.max(2)));
+            match self.admission(id, n, from, 28.0, true, out) {
+                Some(discharged) => from = discharged,
+                None => break,
+            }
         }
         let outreach = self.rng.random_bool(0.3);
         for (service, rate, attend) in [
@@ -316,8 +324,20 @@ impl Gen {
     /// One admission with what leads to it and what follows: often A&E or the police first,
     /// the crisis team, the spell with its ward stays (and a detention for many), then
     /// community follow-up within a week of discharge.
-    fn admission(&mut self, id: &str, n: u32, median_days: f64, complex: bool, out: &mut [String; 9]) {
-        let admitted = self.day();
+    /// Returns the discharge date, or `None` if the person is still in hospital (or the day
+    /// given is past the end of the extract).
+    fn admission(
+        &mut self,
+        id: &str,
+        n: u32,
+        admitted: NaiveDate,
+        median_days: f64,
+        complex: bool,
+        out: &mut [String; 9],
+    ) -> Option<NaiveDate> {
+        if admitted > self.end {
+            return None;
+        }
         let length = (median_days * (0.7 * self.normal()).exp()).round().max(1.0) as i64;
         let discharged = admitted + Duration::days(length);
         let still_in = discharged > self.end;
@@ -368,6 +388,7 @@ impl Gen {
                 self.contact(id, d, "cmht", 0.85, out);
             }
         }
+        (!still_in).then_some(discharged)
     }
 }
 

@@ -1,0 +1,230 @@
+//! Cohort definitions compiled to DataFusion.
+//!
+//! A definition becomes one aggregate over the events: per person and unit, an event count for
+//! every look-back window the definition uses, the first day of use and the bed days in the
+//! description window. `cocare-records` evaluates the rule tree over those rows and describes
+//! the groups. The same SQL runs on a local `SessionContext` or on a Ballista cluster.
+
+use std::path::{Path, PathBuf};
+
+use cocare_records::characterise::{People, QueryPlan, UnitRow, UnitRows, characterise};
+use cocare_records::codes::{EthnicGroup, Gender, Sex};
+use cocare_records::cohort::CohortDefinition;
+use cocare_records::report::Characterisation;
+use cocare_records::units::{self, UnitKind};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int16Type, Int32Type, Int64Type};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+
+use crate::Error;
+use crate::dataset::{Dataset, Manifest};
+
+/// Where queries run.
+#[derive(Debug, Clone, Default)]
+pub enum Cluster {
+    /// In this process, on all cores.
+    #[default]
+    Local,
+    /// On a Ballista scheduler (`df://host:50050`); its executors must see the same dataset
+    /// paths (shared storage).
+    Ballista(String),
+}
+
+/// The analytic engine: a root folder of datasets and where to run queries.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    root: PathBuf,
+    cluster: Cluster,
+}
+
+impl Engine {
+    pub fn new(root: impl Into<PathBuf>, cluster: Cluster) -> Engine {
+        Engine { root: root.into(), cluster }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn dataset(&self, name: &str) -> Result<Dataset, Error> {
+        Dataset::new(&self.root, name)
+    }
+
+    /// The dataset version in use.
+    pub fn current(&self, name: &str) -> Result<Option<(PathBuf, Manifest)>, Error> {
+        self.dataset(name)?.current()
+    }
+
+    /// A session for this engine's cluster.
+    pub async fn context(&self) -> Result<SessionContext, Error> {
+        match &self.cluster {
+            Cluster::Local => Ok(local_context()),
+            #[cfg(feature = "cluster")]
+            Cluster::Ballista(url) => {
+                use ballista::prelude::SessionContextExt;
+                SessionContext::remote(url).await.map_err(Error::datafusion)
+            }
+            #[cfg(not(feature = "cluster"))]
+            Cluster::Ballista(_) => Err(Error::Invalid("this build of cocare has no Ballista support (feature `cluster`)".into())),
+        }
+    }
+
+    /// Runs a cohort definition over a dataset's current version.
+    pub async fn characterise(&self, dataset: &str, def: &CohortDefinition) -> Result<Characterisation, Error> {
+        let (dir, _) = self.current(dataset)?.ok_or(Error::NoData)?;
+        let ctx = self.context().await?;
+        characterise_in(&ctx, &dir, def).await
+    }
+}
+
+pub fn local_context() -> SessionContext {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads).with_batch_size(1 << 15))
+}
+
+/// Registers a dataset version's tables (`people`, `events`, `outcomes`) on a session.
+pub async fn register(ctx: &SessionContext, version: &Path) -> Result<(), Error> {
+    for table in ["people", "events", "outcomes"] {
+        let dir = version.join(table);
+        let has_files = std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(false);
+        if !has_files {
+            continue;
+        }
+        let path = format!("{}/", dir.display());
+        ctx.register_parquet(table, &path, ParquetReadOptions::default()).await.map_err(Error::datafusion)?;
+    }
+    Ok(())
+}
+
+/// The SQL a definition compiles to (exposed for tests and `--explain`).
+pub fn unit_sql(plan: &QueryPlan) -> String {
+    let idx = plan.index_day;
+    let from = plan.describe_from;
+    let admission = units::index(UnitKind::Admission, "admission").unwrap_or(0);
+    let mut columns = vec!["pid".to_string(), "unit".to_string()];
+    for (i, window) in plan.windows.iter().enumerate() {
+        columns.push(match window {
+            Some(day) => format!("CAST(SUM(CASE WHEN start >= {day} THEN 1 ELSE 0 END) AS BIGINT) AS c{i}"),
+            None => format!("CAST(COUNT(*) AS BIGINT) AS c{i}"),
+        });
+    }
+    columns.push(format!("MIN(CASE WHEN start >= {from} THEN start END) AS first_day"));
+    // Bed days: nights between admission and discharge (or the day after the index date, if
+    // still in hospital) that fall in the description window.
+    columns.push(format!(
+        "CAST(SUM(CASE WHEN unit = {admission} THEN GREATEST(0, LEAST(COALESCE(\"end\", {next}), {next}) - GREATEST(start, {from})) ELSE 0 END) AS BIGINT) AS bed_days",
+        next = idx + 1
+    ));
+    format!(
+        "SELECT {} FROM events WHERE start <= {idx} AND unit >= 0 GROUP BY pid, unit ORDER BY pid, unit",
+        columns.join(", ")
+    )
+}
+
+pub const PEOPLE_SQL: &str = "SELECT pid, birth_year, sex, gender, ethnic_group, deprivation FROM people ORDER BY pid";
+
+/// Runs a definition on a session whose tables may not be registered yet.
+pub async fn characterise_in(ctx: &SessionContext, version: &Path, def: &CohortDefinition) -> Result<Characterisation, Error> {
+    def.validate().map_err(|e| Error::Invalid(e.to_string()))?;
+    if ctx.table_exist("events").map_err(Error::datafusion)? {
+        ctx.deregister_table("events").map_err(Error::datafusion)?;
+        ctx.deregister_table("people").map_err(Error::datafusion)?;
+        let _ = ctx.deregister_table("outcomes");
+    }
+    register(ctx, version).await?;
+    let plan = QueryPlan::new(def);
+    let people = load_people(ctx).await?;
+    let rows = if ctx.table_exist("events").map_err(Error::datafusion)? {
+        collect(ctx, &unit_sql(&plan)).await?
+    } else {
+        Vec::new()
+    };
+    let batches = Batches { batches: rows, windows: plan.windows.len() };
+    batches.check()?;
+    Ok(characterise(def, &plan, &people, &batches))
+}
+
+pub async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, Error> {
+    ctx.sql(sql).await.map_err(Error::datafusion)?.collect().await.map_err(Error::datafusion)
+}
+
+async fn load_people(ctx: &SessionContext) -> Result<People, Error> {
+    let batches = collect(ctx, PEOPLE_SQL).await?;
+    let mut people = People::default();
+    for batch in &batches {
+        let missing = || Error::Query("people has an unexpected shape".into());
+        let birth = batch.column(1).as_primitive_opt::<Int32Type>().ok_or_else(missing)?;
+        let text = |i: usize| {
+            cast(batch.column(i), &DataType::Utf8).map_err(Error::arrow)
+        };
+        let (sex, gender, group) = (text(2)?, text(3)?, text(4)?);
+        let sex = sex.as_string_opt::<i32>().ok_or_else(missing)?;
+        let gender = gender.as_string_opt::<i32>().ok_or_else(missing)?;
+        let group = group.as_string_opt::<i32>().ok_or_else(missing)?;
+        let deprivation = batch.column(5).as_primitive_opt::<Int32Type>().ok_or_else(missing)?;
+        for i in 0..batch.num_rows() {
+            people.birth_year.push(birth.value(i));
+            people.sex.push(Sex::parse(sex.value(i)).ok().filter(|s| *s != Sex::NotStated));
+            people.gender.push(
+                (!gender.is_null(i)).then(|| Gender::parse(gender.value(i)).ok()).flatten().filter(|g| *g != Gender::NotStated),
+            );
+            people.ethnic_group.push((!group.is_null(i)).then(|| EthnicGroup::parse(group.value(i)).ok()).flatten());
+            people.deprivation.push((!deprivation.is_null(i)).then(|| deprivation.value(i) as u8));
+        }
+    }
+    Ok(people)
+}
+
+/// The aggregate's batches, read as `UnitRow`s.
+struct Batches {
+    batches: Vec<RecordBatch>,
+    windows: usize,
+}
+
+impl Batches {
+    fn check(&self) -> Result<(), Error> {
+        for b in &self.batches {
+            let ok = b.num_columns() == self.windows + 4
+                && b.column(0).as_primitive_opt::<Int32Type>().is_some()
+                && b.column(1).as_primitive_opt::<Int16Type>().is_some()
+                && (0..self.windows).all(|w| b.column(2 + w).as_primitive_opt::<Int64Type>().is_some())
+                && b.column(2 + self.windows).as_primitive_opt::<Int32Type>().is_some()
+                && b.column(3 + self.windows).as_primitive_opt::<Int64Type>().is_some();
+            if !ok {
+                return Err(Error::Query(format!("the aggregate returned an unexpected shape: {:?}", b.schema())));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl UnitRows for Batches {
+    fn for_each(&self, f: &mut dyn FnMut(UnitRow<'_>)) {
+        let w = self.windows;
+        let mut counts = vec![0u32; w];
+        for b in &self.batches {
+            let (Some(pid), Some(unit), Some(first), Some(bed)) = (
+                b.column(0).as_primitive_opt::<Int32Type>(),
+                b.column(1).as_primitive_opt::<Int16Type>(),
+                b.column(2 + w).as_primitive_opt::<Int32Type>(),
+                b.column(3 + w).as_primitive_opt::<Int64Type>(),
+            ) else {
+                continue;
+            };
+            let windows: Vec<_> = (0..w).filter_map(|k| b.column(2 + k).as_primitive_opt::<Int64Type>()).collect();
+            for i in 0..b.num_rows() {
+                for (slot, column) in counts.iter_mut().zip(&windows) {
+                    *slot = u32::try_from(column.value(i)).unwrap_or(u32::MAX);
+                }
+                f(UnitRow {
+                    pid: u32::try_from(pid.value(i)).unwrap_or(u32::MAX),
+                    unit: u16::try_from(unit.value(i)).unwrap_or(u16::MAX),
+                    counts: &counts,
+                    first_day: (!first.is_null(i)).then(|| first.value(i)),
+                    bed_days: bed.value(i),
+                });
+            }
+        }
+    }
+}

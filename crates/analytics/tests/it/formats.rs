@@ -1,0 +1,67 @@
+//! The same records through Parquet and FHIR give the same answers as through CSV.
+
+use std::sync::Arc;
+
+use cocare_analytics::datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use cocare_analytics::datafusion::arrow::datatypes::{DataType, Field, Schema};
+use cocare_analytics::datafusion::parquet::arrow::ArrowWriter;
+
+use crate::common::*;
+
+/// Writes a CSV file's rows as a Parquet file with text columns.
+fn csv_to_parquet(csv_path: &std::path::Path, parquet_path: &std::path::Path) {
+    let mut reader = csv::Reader::from_path(csv_path).unwrap();
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let schema = Arc::new(Schema::new(headers.iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>()));
+    let columns: Vec<ArrayRef> = (0..headers.len())
+        .map(|i| {
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.get(i).filter(|v| !v.is_empty()).map(str::to_string)).collect::<Vec<_>>(),
+            )) as ArrayRef
+        })
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    let mut writer = ArrowWriter::try_new(std::fs::File::create(parquet_path).unwrap(), schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+#[tokio::test]
+async fn parquet_input_gives_the_same_cohort_as_csv() {
+    let (_r1, csv_engine) = engine();
+    import(&csv_engine, &fixture("table1/records")).unwrap();
+    let from_csv = csv_engine.characterise("org", &definition()).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture("table1/records")).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        csv_to_parquet(&path, &dir.path().join(format!("{stem}.parquet")));
+    }
+    let (_r2, pq_engine) = engine();
+    let summary = import(&pq_engine, dir.path()).unwrap();
+    assert_eq!(summary.manifest.people, 48);
+    let from_parquet = pq_engine.characterise("org", &definition()).await.unwrap();
+    assert_eq!(from_parquet, from_csv);
+}
+
+#[tokio::test]
+async fn a_fhir_bundle_is_imported_through_the_same_checks() {
+    let (_r, engine) = engine();
+    let summary = import(&engine, &fixture("fhir")).unwrap();
+    assert_eq!(summary.manifest.people, 2);
+    // 2 admissions, 1 contact, 1 A&E attendance, 1 referral, 2 diagnoses; 1 outcome.
+    assert_eq!(summary.manifest.events, 7);
+    assert_eq!(summary.manifest.outcomes, 1);
+    let mut def = definition();
+    def.criteria.truncate(1);
+    def.criteria[0].rule = cocare_records::cohort::Rule::Count(cocare_records::cohort::CountRule {
+        kind: cocare_records::layout::EventKind::Admission,
+        codes: vec![],
+        at_least: 2,
+        within_months: 24,
+    });
+    let c = engine.characterise("org", &def).await.unwrap();
+    assert_eq!(c.attrition[0].remaining, 1, "the patient with two inpatient encounters");
+}
