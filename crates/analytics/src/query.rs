@@ -228,3 +228,77 @@ impl UnitRows for Batches {
         }
     }
 }
+
+mod engine_impl {
+    use std::path::PathBuf;
+
+    use chrono::NaiveDate;
+    use cocare_records::cohort::CohortDefinition;
+    use cocare_records::engine::{BoxFuture, DatasetStatus, EngineError, ImportDone, ImportProgress, ProgressFn, RecordsEngine};
+    use cocare_records::pseudonym::PseudonymKey;
+    use cocare_records::report::Characterisation;
+
+    use super::Engine;
+    use crate::Error;
+    use crate::dataset::Manifest;
+    use crate::import::{ImportOptions, import_dir};
+
+    impl From<Error> for EngineError {
+        fn from(e: Error) -> Self {
+            match e {
+                Error::Rejected { rejections, total } => EngineError::Rejected { rejections, total },
+                Error::NoData => EngineError::NoData,
+                Error::Invalid(why) => EngineError::Invalid(why),
+                other => EngineError::Failed(other.to_string()),
+            }
+        }
+    }
+
+    fn status_of(m: Manifest) -> DatasetStatus {
+        DatasetStatus {
+            version: m.version,
+            imported_at: m.imported_at,
+            people: m.people,
+            events: m.events,
+            outcomes: m.outcomes,
+            files: m.files,
+        }
+    }
+
+    impl RecordsEngine for Engine {
+        fn import(
+            &self,
+            dataset: String,
+            dir: PathBuf,
+            key: PseudonymKey,
+            today: NaiveDate,
+            progress: ProgressFn,
+        ) -> BoxFuture<'_, Result<ImportDone, EngineError>> {
+            let engine = self.clone();
+            Box::pin(async move {
+                let task = tokio::task::spawn_blocking(move || {
+                    let dataset = engine.dataset(&dataset)?;
+                    let options = ImportOptions { today, report_limit: 500 };
+                    import_dir(&dir, &dataset, &key, &options, &|p| {
+                        progress(&ImportProgress {
+                            bytes_done: p.bytes_done,
+                            bytes_total: p.bytes_total,
+                            rows: p.rows,
+                            seconds: p.seconds,
+                        })
+                    })
+                });
+                let summary = task.await.map_err(|e| EngineError::Failed(e.to_string()))??;
+                Ok(ImportDone { rows: summary.rows, seconds: summary.seconds, status: status_of(summary.manifest) })
+            })
+        }
+
+        fn characterise(&self, dataset: String, def: CohortDefinition) -> BoxFuture<'_, Result<Characterisation, EngineError>> {
+            Box::pin(async move { Ok(Engine::characterise(self, &dataset, &def).await?) })
+        }
+
+        fn status(&self, dataset: &str) -> Result<Option<DatasetStatus>, EngineError> {
+            Ok(self.current(dataset)?.map(|(_, m)| status_of(m)))
+        }
+    }
+}

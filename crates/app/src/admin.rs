@@ -70,7 +70,8 @@ fn check_name(checks: &mut Checks, field: &'static str, value: &str, what: &str)
 }
 
 impl App {
-    pub(crate) async fn organisation_named(&self, raw: &str) -> Result<Option<OrganisationRow>, AppError> {
+    /// An organisation by name or id; with an empty name, the only one there is.
+    pub async fn organisation_named(&self, raw: &str) -> Result<Option<OrganisationRow>, AppError> {
         let raw = raw.trim();
         let organisations = self.store.organisations().await?;
         if raw.is_empty() {

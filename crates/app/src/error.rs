@@ -40,6 +40,7 @@ impl From<StoreError> for AppError {
         match err {
             StoreError::Unreachable(why) => AppError::Unavailable(why),
             StoreError::Conflict(what) => AppError::Conflict(format!("{what} already exists")),
+            StoreError::NotFound(_) => AppError::NotFound,
             other => AppError::Unexpected(anyhow::Error::new(other)),
         }
     }

@@ -12,6 +12,7 @@ mod demo;
 mod error;
 mod home;
 mod people;
+mod records;
 mod secret;
 
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub use demo::{DEMO_ORGANISATION, DEMO_PASSWORD, DemoLogin, DemoSummary};
 pub use error::{AppError, FieldError};
 pub use home::{HomeCard, HomeView};
 pub use people::{ConsentForm, ConsentView, PersonDetail, PersonSummary};
+pub use records::{CohortView, ImportRejected, RecordsOverview, RecordsSettings};
+pub use cocare_records as records_domain;
 pub use secret::random_token as new_token;
 
 /// Settings the use cases need.
@@ -48,11 +51,12 @@ impl Default for AppConfig {
 pub struct App {
     store: Store,
     config: AppConfig,
+    records: std::sync::Arc<RecordsSettings>,
 }
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
-        App { store, config }
+        App { store, config, records: Default::default() }
     }
 
     pub fn session_ttl(&self) -> Duration {

@@ -35,6 +35,9 @@ enum Command {
     /// Care plans: export as FHIR R4.
     #[command(subcommand)]
     Careplan(cmd::careplan::CarePlan),
+    /// Records: import an extract, make a key, Table 1 and reports for a cohort.
+    #[command(subcommand)]
+    Records(cmd::records::Records),
     /// Measure the hot paths and print the figures.
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
             Command::Restore(args) => args.run().await,
             Command::Bench(args) => args.run().await,
             Command::Careplan(args) => args.run().await,
+            Command::Records(args) => args.run().await,
         }
     });
     match result {

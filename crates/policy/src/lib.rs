@@ -51,10 +51,15 @@ pub enum Action {
     UseResearchWorkspace,
     /// Run the stakeholder group, engagement activities and funding changes.
     UseEngagementWorkspace,
+    /// Import an organisation's patient-level records into the pseudonymised analytic store.
+    ImportRecords,
+    /// Define cohorts over the pseudonymised records and see their (disclosure-controlled)
+    /// characterisation.
+    AnalyseRecords,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 19] = [
         Action::ViewHome,
         Action::ListPeople,
         Action::ReadPerson,
@@ -72,6 +77,8 @@ impl Action {
         Action::ViewTeamDashboard,
         Action::UseResearchWorkspace,
         Action::UseEngagementWorkspace,
+        Action::ImportRecords,
+        Action::AnalyseRecords,
     ];
 
     /// The stable dotted name that the audit log stores.
@@ -94,6 +101,8 @@ impl Action {
             Action::ViewTeamDashboard => "team.dashboard",
             Action::UseResearchWorkspace => "research.use",
             Action::UseEngagementWorkspace => "engagement.use",
+            Action::ImportRecords => "records.import",
+            Action::AnalyseRecords => "records.analyse",
         }
     }
 }
@@ -118,6 +127,10 @@ pub fn role_may(role: Role, action: Action) -> bool {
         ViewTeamDashboard => role == TeamLead,
         UseResearchWorkspace => role == Researcher,
         UseEngagementWorkspace => role == EngagementLead,
+        // The administrator runs imports (and holds the pseudonymisation key) but sees no
+        // analysis; researchers may import an extract they were given, and analyse.
+        ImportRecords => matches!(role, Researcher | Admin),
+        AnalyseRecords => role == Researcher,
     }
 }
 

@@ -264,7 +264,11 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
             && let Some(day) = row.first_day
             && let Some(step) = step_of(unit.kind, unit.code)
         {
-            first_uses.entry(row.pid).or_default().push((day, step));
+            let uses = first_uses.entry(row.pid).or_default();
+            match uses.iter_mut().find(|(_, s)| *s == step) {
+                Some(existing) => existing.0 = existing.0.min(day),
+                None => uses.push((day, step)),
+            }
         }
     });
 
@@ -335,7 +339,7 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
         })
         .collect();
     sequences.sort();
-    let pathways: Vec<Pathway> = pathways::count(sequences.iter().map(Vec::as_slice), 4);
+    let pathways: Vec<Pathway> = pathways::count(sequences.iter().map(Vec::as_slice), 3);
 
     Characterisation {
         cohort_name: def.name.clone(),

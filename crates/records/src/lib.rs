@@ -12,6 +12,7 @@
 
 pub mod characterise;
 pub mod codes;
+pub mod engine;
 pub mod cohort;
 pub mod layout;
 pub mod pathways;

@@ -9,37 +9,48 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::codes::{Agency, Service};
 use crate::layout::EventKind;
 use crate::sdc::{Disclosure, Published};
 use crate::stats::quantile_sorted;
 
-/// A step of a pathway, as the store codes it: `contact:cmht`, `admission`, `agency:police`.
+/// A step of a pathway: a broad kind of service, so that pathways group people who went the
+/// same way rather than splitting them by every team name.
 pub fn step_key(kind: EventKind, code: &str) -> Option<String> {
-    match kind {
-        EventKind::Contact => Some(format!("contact:{code}")),
-        EventKind::Admission => Some("admission".into()),
-        EventKind::Detention => Some("detention".into()),
-        // GP appointments are everyone's background and would fill every pathway.
-        EventKind::Agency if code == "gp" => None,
-        EventKind::Agency => Some(format!("agency:{code}")),
-        _ => None,
-    }
+    let step = match kind {
+        EventKind::Contact => match code {
+            "crisis" => "crisis",
+            "liaison" => "urgent",
+            "substance_misuse" => "substance",
+            _ => "community",
+        },
+        EventKind::Admission => "admission",
+        EventKind::Detention => "detention",
+        EventKind::Agency => match code {
+            // GP appointments are everyone's background and would fill every pathway.
+            "gp" => return None,
+            "ae" | "ambulance" => "urgent",
+            "police" | "custody" | "prison" => "justice",
+            _ => "social",
+        },
+        _ => return None,
+    };
+    Some(step.to_string())
 }
 
 /// What a step is called on pages and in reports.
 pub fn step_label(key: &str) -> String {
-    if let Some(code) = key.strip_prefix("contact:") {
-        return Service::parse(code).map(|s| s.label().to_string()).unwrap_or_else(|_| code.to_string());
-    }
-    if let Some(code) = key.strip_prefix("agency:") {
-        return Agency::parse(code).map(|a| a.label().to_string()).unwrap_or_else(|_| code.to_string());
-    }
     match key {
-        "admission" => "Hospital admission".into(),
-        "detention" => "Mental Health Act detention".into(),
-        other => other.into(),
+        "community" => "Community mental health team",
+        "crisis" => "Crisis team",
+        "urgent" => "A&E, ambulance or liaison",
+        "substance" => "Drug and alcohol service",
+        "admission" => "Hospital admission",
+        "detention" => "Mental Health Act detention",
+        "justice" => "Police, custody or prison",
+        "social" => "Housing, social care or voluntary sector",
+        other => other,
     }
+    .to_string()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -152,17 +163,19 @@ mod tests {
 
     #[test]
     fn each_service_is_a_step_at_its_first_use_and_gaps_are_medians() {
-        let a = ev(&[(0, "agency:ae"), (1, "agency:ae"), (3, "contact:crisis"), (8, "agency:ae"), (10, "admission"), (40, "contact:cmht")]);
-        let b = ev(&[(5, "agency:ae"), (10, "contact:crisis"), (12, "contact:crisis"), (30, "admission")]);
-        let c = ev(&[(0, "contact:cmht")]);
+        let a = ev(&[(0, "urgent"), (1, "urgent"), (3, "crisis"), (8, "urgent"), (10, "admission"), (40, "community")]);
+        let b = ev(&[(5, "urgent"), (10, "crisis"), (12, "crisis"), (30, "admission")]);
+        let c = ev(&[(0, "community")]);
         let counted = count([a.as_slice(), b.as_slice(), c.as_slice()], 3);
         assert_eq!(counted.len(), 2);
-        assert_eq!(counted[0].steps, vec!["agency:ae", "contact:crisis", "admission"]);
+        assert_eq!(counted[0].steps, vec!["urgent", "crisis", "admission"]);
         assert_eq!(counted[0].people, 2);
         // Gaps: A&E→crisis 3 and 5 days (median 4); crisis→admission 7 and 20 (13.5).
         assert_eq!(counted[0].median_days, vec![Some(4.0), Some(13.5)]);
         assert_eq!(counted[1].people, 1);
-        assert_eq!(step_label("contact:crisis"), "Crisis resolution and home treatment");
+        assert_eq!(step_key(EventKind::Agency, "ambulance").as_deref(), Some("urgent"));
+        assert_eq!(step_key(EventKind::Agency, "gp"), None);
+        assert_eq!(step_label("crisis"), "Crisis team");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::layout::EventKind;
-use crate::pathways::{Pathway, PublishedPathways, publish as publish_pathways, step_label};
+use crate::pathways::{Pathway, PublishedPathways, publish as publish_pathways};
 use crate::sdc::{Disclosure, Mode, Published};
 use crate::stats::{Row, Table1};
 
@@ -45,14 +45,17 @@ pub struct Rate {
 
 impl Rate {
     pub fn label(&self) -> String {
-        crate::pathways::step_key(self.kind, &self.code)
-            .map(|k| step_label(&k))
-            .unwrap_or_else(|| match self.kind {
-                EventKind::Agency => crate::codes::Agency::parse(&self.code)
-                    .map(|a| a.label().to_string())
-                    .unwrap_or_else(|_| self.code.clone()),
-                _ => self.code.clone(),
-            })
+        use crate::codes::{Agency, Section, Service, Ward};
+        let label = match self.kind {
+            EventKind::Contact => Service::parse(&self.code).map(|s| s.label().to_string()).ok(),
+            EventKind::WardStay => Ward::parse(&self.code).map(|w| format!("Ward stays: {}", w.label().to_lowercase())).ok(),
+            EventKind::Detention => Section::parse(&self.code).map(|s| format!("Detention: {}", s.label())).ok(),
+            EventKind::Agency => Agency::parse(&self.code).map(|a| a.label().to_string()).ok(),
+            EventKind::Admission if self.code == "bed_days" => Some("Bed days".to_string()),
+            EventKind::Admission => Some("Hospital admissions".to_string()),
+            _ => None,
+        };
+        label.unwrap_or_else(|| self.code.clone())
     }
 }
 

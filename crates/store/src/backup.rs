@@ -15,7 +15,7 @@ use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
-pub const RESTORE_ORDER: [&str; 20] = [
+pub const RESTORE_ORDER: [&str; 23] = [
     "organisations",
     "teams",
     "people",
@@ -34,6 +34,9 @@ pub const RESTORE_ORDER: [&str; 20] = [
     "consents",
     "sessions",
     "login_failures",
+    "record_imports",
+    "cohorts",
+    "cohort_versions",
     "audit_log",
     "audit_head",
 ];

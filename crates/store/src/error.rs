@@ -20,6 +20,9 @@ pub enum StoreError {
     /// A store method was called with a permit for another action: a programming error.
     #[error("a permit for {given} cannot be used to {wanted}")]
     WrongPermit { given: &'static str, wanted: &'static str },
+    /// The thing asked for is not there (or not in the caller's organisation).
+    #[error("no such {0}")]
+    NotFound(&'static str),
     #[error("database error: {0}")]
     Sql(sqlx::Error),
 }

@@ -12,6 +12,7 @@ mod backup;
 mod careplans;
 mod db;
 mod error;
+mod records;
 mod rows;
 
 pub use audit::{AuditEntry, AuditVerdict, ChainBreak, NewAuditEvent};
@@ -19,6 +20,7 @@ pub use backup::{BackupSummary, RESTORE_ORDER};
 pub use careplans::{CopyGiven, DialogRecord, MeasureRecord, StoredPlan, TeamPlanRow, VersionSummary};
 pub use db::{Backend, DatabaseUrl, Store, WriteTxn};
 pub use error::StoreError;
+pub use records::{CohortSummary, CohortVersionRow, ImportRow};
 pub use rows::*;
 
 pub use cocare_policy::Permit;

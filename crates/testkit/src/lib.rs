@@ -156,6 +156,7 @@ impl TestApp {
                 secure_cookies: false,
                 demo: true,
             },
+            jobs: Default::default(),
         });
         TestApp { db, app, router }
     }

@@ -254,6 +254,24 @@ async fn check_csrf(request: Request, next: Next, who: Audience, expected: Strin
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        // Uploads are streamed, not buffered: their token travels in the form's action URL.
+        let query_token = request
+            .uri()
+            .query()
+            .map(|q| crate::forms::FormFields::parse(&axum::body::Bytes::copy_from_slice(q.as_bytes())).get("csrf_token"))
+            .unwrap_or_default();
+        let given = header_token.unwrap_or(query_token);
+        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            return csrf_failure(who);
+        }
+        return next.run(request).await;
+    }
     let (parts, body) = request.into_parts();
     let bytes = match to_bytes(body, BODY_LIMIT).await {
         Ok(bytes) => bytes,

@@ -10,6 +10,7 @@ mod forms;
 mod gate;
 mod openapi;
 mod pages;
+pub mod records_report;
 pub mod routes;
 mod server;
 mod views;
@@ -23,4 +24,6 @@ pub use server::{Server, WebConfig, router};
 pub struct AppState {
     pub app: cocare_app::App,
     pub config: WebConfig,
+    /// Records imports running in this server (progress pages).
+    pub jobs: pages::records::ImportJobs,
 }

@@ -16,6 +16,9 @@ use crate::routes::routes;
 
 /// The largest request body accepted (forms and JSON); larger ones get 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// The largest records upload (all files together) the web import takes; bigger extracts go
+/// through `cocare records import`.
+pub const UPLOAD_LIMIT: usize = 1 << 30;
 
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {

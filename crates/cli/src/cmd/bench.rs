@@ -83,6 +83,7 @@ impl ReadsArgs {
         let router = cocare_web::router(AppState {
             app: app.clone(),
             config: WebConfig::default(),
+            jobs: Default::default(),
         });
         let cookie = Arc::new(format!("{}={token}", cocare_web::SESSION_COOKIE));
         let people = Arc::new(people);
@@ -256,6 +257,7 @@ mod plans {
         let router = cocare_web::router(AppState {
             app: app.clone(),
             config: WebConfig::default(),
+            jobs: Default::default(),
         });
         Ok(Fixture {
             app,

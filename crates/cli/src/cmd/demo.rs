@@ -12,6 +12,30 @@ pub struct Demo {
     /// The same seed gives the same synthetic organisation.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// Write a synthetic records extract in the import layout to this folder (and touch no database).
+    #[arg(long = "records-out")]
+    records_out: Option<std::path::PathBuf>,
+    /// How many people the synthetic records extract has.
+    #[arg(long, default_value_t = 10_000)]
+    people: u64,
+}
+
+/// The last day of the synthetic extract (and the demo cohort's index date).
+pub fn demo_extract_end() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default()
+}
+
+/// Writes the synthetic extract with a progress bar; returns rows written.
+pub fn write_extract(dir: &std::path::Path, people: u64, seed: u64) -> anyhow::Result<u64> {
+    let bar = indicatif::ProgressBar::new(people);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} people ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let synth = cocare_app::records_domain::synth::Synth::new(seed, demo_extract_end());
+    let rows = cocare_analytics::synth::write_extract(dir, &synth, people, &|n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    Ok(rows)
 }
 
 pub async fn seed(app: &App, seed: u64) -> anyhow::Result<DemoSummary> {
@@ -35,6 +59,15 @@ pub fn print_logins(summary: &DemoSummary) {
 
 impl Demo {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
+        if let Some(dir) = &self.records_out {
+            let rows = write_extract(dir, self.people, self.seed)?;
+            println!(
+                "Wrote a synthetic records extract of {} people ({rows} rows) to {} (synthetic: never real people).",
+                self.people,
+                dir.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         let app = self.db.app().await?;
         let summary = seed(&app, self.seed).await?;
         if summary.created {

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod careplan;
 pub mod demo;
 pub mod migrate;
+pub mod records;
 pub mod serve;
 pub mod user;
 

@@ -23,13 +23,68 @@ pub struct Serve {
     /// Mark cookies Secure (use when cocare is served over HTTPS).
     #[arg(long, env = "COCARE_SECURE_COOKIES")]
     secure_cookies: bool,
+    #[command(flatten)]
+    records: super::records::RecordsArgs,
+    /// With --demo: how many synthetic people the demo's records extract has.
+    #[arg(long, default_value_t = 5_000)]
+    demo_people: u64,
+}
+
+/// The demo's own pseudonymisation key, kept beside its records (never use it for real data).
+fn demo_key(records_dir: &std::path::Path) -> anyhow::Result<cocare_app::records_domain::pseudonym::PseudonymKey> {
+    use cocare_app::records_domain::pseudonym::PseudonymKey;
+    let path = records_dir.join("demo-pseudonym.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(PseudonymKey::from_hex(&text)?);
+    }
+    std::fs::create_dir_all(records_dir).with_context(|| format!("cannot create {}", records_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let key = PseudonymKey::from_random(bytes);
+    std::fs::write(&path, key.to_hex()).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(key)
+}
+
+/// Imports a synthetic extract into the demo organisation (once) and saves the example cohort.
+async fn demo_records(app: &cocare_app::App, people: u64, seed: u64) -> anyhow::Result<()> {
+    use cocare_app::records_domain::cohort::complex_needs_example;
+    use cocare_core::Actor;
+    let actor = Actor::system("demo");
+    let organisation = app
+        .organisation_named(cocare_app::DEMO_ORGANISATION)
+        .await?
+        .context("the demo organisation is missing")?
+        .id;
+    let overview_empty = app.records_status(organisation)?.is_none();
+    if overview_empty {
+        let dir = tempfile::tempdir()?;
+        super::demo::write_extract(dir.path(), people, seed)?;
+        let bar = super::records::import_bar();
+        let outcome = app
+            .import_records(&actor, Some(organisation), dir.path().to_path_buf(), super::records::progress_to(&bar))
+            .await?;
+        bar.finish_and_clear();
+        match outcome {
+            Ok(done) => println!("Imported the demo's synthetic records: {} people, {} events.", done.status.people, done.status.events),
+            Err(rejected) => anyhow::bail!("the demo's synthetic records were rejected: {:?}", rejected.rejections.first()),
+        }
+        let example = complex_needs_example(super::demo::demo_extract_end());
+        app.save_cohort(&actor, Some(organisation), None, &example).await?;
+    }
+    Ok(())
 }
 
 impl Serve {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
-        let app = self.db.app().await?;
+        let url = self.db.url()?;
+        let mut key = self.records.key()?;
+        if self.demo && key.is_none() {
+            key = Some(demo_key(&self.records.dir(&url))?);
+        }
+        let app = self.db.app().await?.with_records(self.records.settings(&url, key));
         if self.demo {
             let summary = super::demo::seed(&app, self.seed).await?;
+            demo_records(&app, self.demo_people, self.seed).await?;
             super::demo::print_logins(&summary);
         }
         let state = AppState {
@@ -38,6 +93,7 @@ impl Serve {
                 secure_cookies: self.secure_cookies,
                 demo: self.demo,
             },
+            jobs: Default::default(),
         };
         let server = Server::build(self.bind, state)
             .await

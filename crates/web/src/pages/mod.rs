@@ -7,6 +7,7 @@ pub mod home;
 pub mod measures;
 pub mod people;
 pub mod plan;
+pub mod records;
 pub mod team;
 
 use axum::Json;

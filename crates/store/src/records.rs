@@ -1,0 +1,232 @@
+//! Records imports and saved cohort definitions. The records themselves are in the analytic
+//! store; what is kept here is metadata (who imported what and how it went) and definitions.
+//! Running a cohort is audited here, on the same permit that allowed it.
+
+use chrono::Utc;
+use cocare_core::{OrganisationId, format_timestamp};
+use cocare_policy::{Action, Permit};
+use sqlx::Row;
+
+use crate::rows::require;
+use crate::{StoreError, WriteTxn};
+
+/// One import attempt, finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    pub id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub actor: String,
+    /// `published` or `rejected`.
+    pub outcome: String,
+    pub version: Option<String>,
+    pub people: i64,
+    pub events: i64,
+    pub rows_read: i64,
+    pub rejected: i64,
+    /// A short, identifier-free summary (file names and counts, or the first rejection).
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CohortSummary {
+    pub id: String,
+    pub name: String,
+    pub latest_version: i64,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CohortVersionRow {
+    pub cohort_id: String,
+    pub name: String,
+    pub version: i64,
+    pub definition: String,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+const IMPORT_COLUMNS: &str =
+    "id, started_at, finished_at, actor, outcome, version, people, events, rows_read, rejected, summary";
+
+fn import_from(row: &sqlx::any::AnyRow) -> Result<ImportRow, StoreError> {
+    Ok(ImportRow {
+        id: row.try_get("id")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        actor: row.try_get("actor")?,
+        outcome: row.try_get("outcome")?,
+        version: row.try_get("version")?,
+        people: row.try_get("people")?,
+        events: row.try_get("events")?,
+        rows_read: row.try_get("rows_read")?,
+        rejected: row.try_get("rejected")?,
+        summary: row.try_get("summary")?,
+    })
+}
+
+impl WriteTxn {
+    /// Records a finished import attempt, audited as an import of the organisation's dataset.
+    pub async fn record_import(
+        &mut self,
+        permit: &Permit,
+        organisation: OrganisationId,
+        row: &ImportRow,
+    ) -> Result<(), StoreError> {
+        require(permit, &[Action::ImportRecords], "record an import")?;
+        sqlx::query(
+            "INSERT INTO record_imports (id, organisation_id, started_at, finished_at, actor, outcome, version, \
+             people, events, rows_read, rejected, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&row.id)
+        .bind(organisation.to_string())
+        .bind(&row.started_at)
+        .bind(&row.finished_at)
+        .bind(&row.actor)
+        .bind(&row.outcome)
+        .bind(&row.version)
+        .bind(row.people)
+        .bind(row.events)
+        .bind(row.rows_read)
+        .bind(row.rejected)
+        .bind(&row.summary)
+        .execute(self.conn())
+        .await?;
+        self.audit_permit(permit, &format!("dataset:{organisation}:{}", row.outcome)).await?;
+        Ok(())
+    }
+
+    /// The organisation's imports, newest first.
+    pub async fn record_imports(
+        &mut self,
+        permit: &Permit,
+        organisation: OrganisationId,
+        limit: i64,
+    ) -> Result<Vec<ImportRow>, StoreError> {
+        require(permit, &[Action::ImportRecords, Action::AnalyseRecords], "see imports")?;
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {IMPORT_COLUMNS} FROM record_imports WHERE organisation_id = $1 \
+             ORDER BY started_at DESC, id DESC LIMIT $2"
+        ));
+        let rows = sqlx::query(sql).bind(organisation.to_string()).bind(limit).fetch_all(self.conn()).await?;
+        rows.iter().map(import_from).collect()
+    }
+
+    /// Saves a definition as a new cohort (version 1) or as the next version of `cohort`.
+    pub async fn save_cohort(
+        &mut self,
+        permit: &Permit,
+        organisation: OrganisationId,
+        cohort: Option<&str>,
+        name: &str,
+        definition: &str,
+    ) -> Result<(String, i64), StoreError> {
+        require(permit, &[Action::AnalyseRecords], "save a cohort")?;
+        let now = format_timestamp(Utc::now());
+        let (id, version) = match cohort {
+            Some(id) => {
+                let latest: Option<i64> = sqlx::query_scalar(
+                    "SELECT MAX(v.version) FROM cohort_versions v JOIN cohorts c ON c.id = v.cohort_id \
+                     WHERE c.id = $1 AND c.organisation_id = $2",
+                )
+                .bind(id)
+                .bind(organisation.to_string())
+                .fetch_one(self.conn())
+                .await?;
+                let Some(latest) = latest else {
+                    return Err(StoreError::NotFound("cohort"));
+                };
+                sqlx::query("UPDATE cohorts SET name = $1 WHERE id = $2").bind(name).bind(id).execute(self.conn()).await?;
+                (id.to_string(), latest + 1)
+            }
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                sqlx::query(
+                    "INSERT INTO cohorts (id, organisation_id, name, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&id)
+                .bind(organisation.to_string())
+                .bind(name)
+                .bind(&now)
+                .bind(permit.actor())
+                .execute(self.conn())
+                .await?;
+                (id, 1)
+            }
+        };
+        sqlx::query(
+            "INSERT INTO cohort_versions (cohort_id, version, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(version)
+        .bind(definition)
+        .bind(&now)
+        .bind(permit.actor())
+        .execute(self.conn())
+        .await?;
+        self.audit_permit(permit, &format!("cohort:{id}@{version}:saved")).await?;
+        Ok((id, version))
+    }
+
+    pub async fn cohorts(&mut self, permit: &Permit, organisation: OrganisationId) -> Result<Vec<CohortSummary>, StoreError> {
+        require(permit, &[Action::AnalyseRecords], "list cohorts")?;
+        let rows = sqlx::query(
+            "SELECT c.id, c.name, v.version, v.created_at, v.created_by FROM cohorts c \
+             JOIN cohort_versions v ON v.cohort_id = c.id \
+             WHERE c.organisation_id = $1 AND v.version = (SELECT MAX(version) FROM cohort_versions w WHERE w.cohort_id = c.id) \
+             ORDER BY c.name, c.id",
+        )
+        .bind(organisation.to_string())
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CohortSummary {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    latest_version: r.try_get("version")?,
+                    updated_at: r.try_get("created_at")?,
+                    updated_by: r.try_get("created_by")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every version of a cohort of the organisation, oldest first (empty if there is none).
+    pub async fn cohort_versions(
+        &mut self,
+        permit: &Permit,
+        organisation: OrganisationId,
+        cohort: &str,
+    ) -> Result<Vec<CohortVersionRow>, StoreError> {
+        require(permit, &[Action::AnalyseRecords], "read a cohort")?;
+        let rows = sqlx::query(
+            "SELECT v.cohort_id, c.name, v.version, v.definition, v.created_at, v.created_by FROM cohort_versions v \
+             JOIN cohorts c ON c.id = v.cohort_id WHERE c.id = $1 AND c.organisation_id = $2 ORDER BY v.version",
+        )
+        .bind(cohort)
+        .bind(organisation.to_string())
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CohortVersionRow {
+                    cohort_id: r.try_get("cohort_id")?,
+                    name: r.try_get("name")?,
+                    version: r.try_get("version")?,
+                    definition: r.try_get("definition")?,
+                    created_at: r.try_get("created_at")?,
+                    created_by: r.try_get("created_by")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Audits a run of a cohort over the records (what was asked, never what came back).
+    pub async fn audit_analysis(&mut self, permit: &Permit, subject: &str) -> Result<(), StoreError> {
+        require(permit, &[Action::AnalyseRecords], "analyse records")?;
+        self.audit_permit(permit, subject).await?;
+        Ok(())
+    }
+}
