@@ -134,11 +134,28 @@ impl Drop for TestDb {
     }
 }
 
+fn router_for(app: &App) -> axum::Router {
+    cocare_web::router(AppState {
+        app: app.clone(),
+        config: WebConfig { secure_cookies: false, demo: true },
+        jobs: Default::default(),
+    })
+}
+
 /// A seeded cocare behind its real router, with one signed-out client to start from.
 pub struct TestApp {
     pub db: TestDb,
     pub app: App,
     pub router: axum::Router,
+    /// The analytic store, when the records module is on (`spawn_with_records`).
+    pub records_dir: Option<tempfile::TempDir>,
+    /// The demo's example cohort, saved over imported synthetic records.
+    pub cohort: Option<String>,
+}
+
+/// The pseudonymisation key every test uses.
+pub fn test_key() -> cocare_records::pseudonym::PseudonymKey {
+    cocare_records::pseudonym::PseudonymKey::from_random([9; 32])
 }
 
 impl TestApp {
@@ -150,15 +167,39 @@ impl TestApp {
         let db = TestDb::new(backend).await;
         let app = App::new(db.store().await, config);
         app.seed_demo(2026, &|_| {}).await.unwrap();
-        let router = cocare_web::router(AppState {
-            app: app.clone(),
-            config: WebConfig {
-                secure_cookies: false,
-                demo: true,
-            },
-            jobs: Default::default(),
-        });
-        TestApp { db, app, router }
+        let router = router_for(&app);
+        TestApp { db, app, router, records_dir: None, cohort: None }
+    }
+
+    /// As `spawn`, with the records module: a synthetic extract of `people` people imported
+    /// into the demo organisation, and the example "Complex needs" cohort saved.
+    pub async fn spawn_with_records(backend: Backend, people: u64) -> TestApp {
+        use cocare_records::cohort::complex_needs_example;
+        let db = TestDb::new(backend).await;
+        let records_dir = tempfile::tempdir().unwrap();
+        let settings = cocare_app::RecordsSettings {
+            engine: Some(std::sync::Arc::new(cocare_analytics::query::Engine::new(
+                records_dir.path(),
+                cocare_analytics::query::Cluster::Local,
+            ))),
+            key: Some(test_key()),
+            disclosure: Default::default(),
+        };
+        let app = App::new(db.store().await, AppConfig::default()).with_records(settings);
+        app.seed_demo(2026, &|_| {}).await.unwrap();
+        let end = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+        let extract = tempfile::tempdir().unwrap();
+        cocare_analytics::synth::write_extract(extract.path(), &cocare_records::synth::Synth::new(5, end), people, &|_| {})
+            .unwrap();
+        let system = cocare_core::Actor::system("test");
+        let organisation = app.organisation_named(cocare_app::DEMO_ORGANISATION).await.unwrap().unwrap().id;
+        app.import_records(&system, Some(organisation), extract.path().to_path_buf(), std::sync::Arc::new(|_| {}))
+            .await
+            .unwrap()
+            .unwrap();
+        let (cohort, _) = app.save_cohort(&system, Some(organisation), None, &complex_needs_example(end)).await.unwrap();
+        let router = router_for(&app);
+        TestApp { db, app, router, records_dir: Some(records_dir), cohort: Some(cohort) }
     }
 
     /// A client with no session.

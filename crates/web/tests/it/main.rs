@@ -10,6 +10,7 @@ mod demo;
 mod matrix;
 mod people;
 mod plan;
+mod records;
 
 use cocare_app::ConsentForm;
 use cocare_core::{Actor, ConsentId};

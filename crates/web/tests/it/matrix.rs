@@ -40,6 +40,9 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
     let copy = [S, A, D, A, D, D, D, D];
     // Carers pass the route's gate but do not rate life domains: the use case refuses them.
     let ratings = [S, A, D, A, D, D, D, D];
+    // Researchers and administrators import records; only researchers analyse them.
+    let records = [S, D, D, D, D, A, D, A];
+    let research = [S, D, D, D, D, A, D, D];
     BTreeMap::from([
         (("GET", "/health"), public),
         (("GET", "/static/cocare.css"), public),
@@ -105,6 +108,20 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
             [S, A, D, A, A, D, D, D],
         ),
         (("GET", "/api/v1/admin/accounts"), admin),
+        (("GET", "/records"), records),
+        (("POST", "/records/import"), records),
+        // The gate lets researchers and administrators through, but an import's page is shown
+        // only to whoever started it, and none was started here: 404 for everyone.
+        (("GET", "/records/imports/{job}"), [S, D, D, D, D, D, D, D]),
+        (("GET", "/records/cohorts/new"), research),
+        (("POST", "/records/cohorts"), research),
+        (("GET", "/records/cohorts/{cohort}"), research),
+        (("POST", "/records/cohorts/{cohort}"), research),
+        (("GET", "/records/cohorts/{cohort}/edit"), research),
+        (("GET", "/records/cohorts/{cohort}/definition.json"), research),
+        (("GET", "/records/cohorts/{cohort}/table1.csv"), research),
+        (("GET", "/records/cohorts/{cohort}/report.xlsx"), research),
+        (("GET", "/records/cohorts/{cohort}/report.html"), research),
     ])
 }
 
@@ -134,7 +151,8 @@ async fn client_for(app: &TestApp, who: &str) -> Client {
 #[tokio::test]
 async fn every_route_answers_every_role_as_the_policy_table_says() {
     for backend in backends().await {
-        let app = TestApp::spawn(backend).await;
+        let app = TestApp::spawn_with_records(backend, 120).await;
+        let cohort = app.cohort.clone().unwrap();
         let sam = app.person_of("sam").await;
         // A throwaway account for the account routes, so the matrix changes no demo login.
         let form = cocare_app::AccountForm {
@@ -189,7 +207,9 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{section}", "about_me")
                     .replace("{goal}", "1")
                     .replace("{version}", "2")
-                    .replace("{questionnaire}", "phq9");
+                    .replace("{questionnaire}", "phq9")
+                    .replace("{cohort}", &cohort)
+                    .replace("{job}", "0123456789abcdef0123456789abcdef");
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
                     (Method::GET, _) => client.get(&concrete).await,
