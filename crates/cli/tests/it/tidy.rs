@@ -26,13 +26,25 @@ fn dependencies(krate: &str) -> Vec<String> {
 
 #[test]
 fn domain_crates_do_no_io() {
-    for krate in ["core", "policy", "careplan"] {
+    for krate in ["core", "policy", "careplan", "records"] {
         let deps = dependencies(krate);
-        for forbidden in ["sqlx", "tokio", "axum", "cocare-store", "cocare-web", "reqwest"] {
+        for forbidden in ["sqlx", "tokio", "axum", "cocare-store", "cocare-web", "reqwest", "datafusion", "cocare-analytics"] {
             assert!(
                 !deps.iter().any(|d| d == forbidden),
                 "cocare-{krate} must not depend on {forbidden}: {deps:?}"
             );
+        }
+    }
+}
+
+/// DataFusion (and Ballista) stay in the analytics crate: the use cases and the web layer build
+/// without them, reaching the engine through `cocare_records::engine::RecordsEngine`.
+#[test]
+fn only_the_analytics_crate_and_the_binary_know_datafusion() {
+    for krate in ["core", "policy", "careplan", "records", "store", "app", "web"] {
+        let deps = dependencies(krate);
+        for heavy in ["datafusion", "ballista", "cocare-analytics", "parquet", "arrow"] {
+            assert!(!deps.iter().any(|d| d == heavy), "cocare-{krate} depends on {heavy}: {deps:?}");
         }
     }
 }
