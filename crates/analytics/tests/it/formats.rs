@@ -65,3 +65,25 @@ async fn a_fhir_bundle_is_imported_through_the_same_checks() {
     let c = engine.characterise("org", &def).await.unwrap();
     assert_eq!(c.attrition[0].remaining, 1, "the patient with two inpatient encounters");
 }
+
+#[tokio::test]
+async fn the_documented_example_imports_and_the_document_names_every_column() {
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    let layout = std::fs::read_to_string(docs.join("records-layout.md")).unwrap();
+    for kind in cocare_records::layout::FileKind::ALL {
+        assert!(layout.contains(&format!("### {}", kind.stem())), "docs/records-layout.md has no section for {}", kind.stem());
+        for column in kind.columns() {
+            assert!(layout.contains(&format!("`{}`", column.name)), "docs/records-layout.md does not name {}.{}", kind.stem(), column.name);
+        }
+    }
+    let (_r, engine) = engine();
+    let summary = import(&engine, &docs.join("records-example")).unwrap();
+    assert_eq!(summary.manifest.people, 4);
+    assert_eq!(summary.manifest.outcomes, 4);
+    // By hand: EX-001 has 3 admissions in the 24 months and F10.2; EX-002 met custody, housing
+    // support and prison in 2025 (3 agencies in 12 months) and has F12.2. EX-003 and EX-004
+    // meet neither rule.
+    let c = engine.characterise("org", &definition()).await.unwrap();
+    assert_eq!(c.table1.n, [2, 2]);
+    assert_eq!(c.attrition[0].alone, 2);
+}
