@@ -351,3 +351,53 @@ test('the whole co-production loop: service user, carer and care coordinator agr
   assert.match(await alex.page.locator('.plan-status').innerText(), /Under review.*Version 3/);
   await alex.context.close();
 });
+
+test('a researcher defines a cohort, fixes a mistake, and sees its characterisation with charts and tables', async () => {
+  const { context, page } = await signIn('riley');
+  await page.getByRole('link', { name: 'Records and cohorts' }).first().click();
+  await page.waitForURL(`${base}/records`);
+  await check(page, 'records');
+  // The demo's example cohort, run over its synthetic records.
+  await page.getByRole('link', { name: 'Complex needs' }).click();
+  await page.getByRole('heading', { name: 'Table 1: the cohort beside everyone else' }).waitFor();
+  const attrition = page.locator('table').first();
+  assert.match(await attrition.innerText(), /Everyone in the dataset\s+5000/);
+  assert.ok(await page.locator('svg[role=img]').count() >= 2, 'service use and pathways are drawn');
+  await check(page, 'cohort');
+
+  // A new cohort with a typing mistake: the error is linked, what was typed stays.
+  await page.goto(`${base}/records/cohorts/new`);
+  await page.getByLabel('Name').fill('Crisis users');
+  await page.getByLabel('Row 1: what').selectOption('crisis');
+  await page.locator('#entry1_at_least').fill('two');
+  await page.locator('#entry2_kind').selectOption('');
+  await page.getByRole('checkbox', { name: /Substance use/ }).uncheck();
+  await page.getByRole('button', { name: 'Save and run' }).click();
+  const summary = page.getByRole('alert');
+  await summary.waitFor();
+  assert.equal(await page.locator('#entry1_at_least').inputValue(), 'two');
+  await check(page, 'cohort-form-error');
+  await summary.getByRole('link').first().click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'entry1_at_least');
+  await page.locator('#entry1_at_least').fill('2');
+  await page.getByRole('button', { name: 'Save and run' }).click();
+  await page.getByRole('heading', { name: 'Crisis users' }).waitFor();
+  assert.match(await page.locator('ol.criteria').innerText(), /2\+ care contacts \(crisis resolution and home treatment\) in 24 months/);
+  await context.close();
+});
+
+test('an administrator imports records through the browser and sees every rejected row', async () => {
+  const { context, page } = await signIn('admin');
+  await page.goto(`${base}/records`);
+  assert.equal(await page.getByRole('link', { name: 'Define a cohort' }).count(), 0, 'administrators import but do not analyse');
+  const dir = mkdtempSync(join(tmpdir(), 'cocare-upload-'));
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dir, 'people.csv'), 'source_id,year_of_birth,sex,ethnicity\nU1,1980,female,A\nU2,1990,male,Q\n');
+  await page.getByLabel('Files to import').setInputFiles([join(dir, 'people.csv')]);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.getByRole('heading', { name: 'Nothing was imported' }).waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('table').innerText(), /people\.csv\s+3\s+ethnicity\s+unknown ethnicity "Q"/);
+  await check(page, 'import-rejected');
+  rmSync(dir, { recursive: true, force: true });
+  await context.close();
+});

@@ -22,6 +22,18 @@ pub enum Bench {
     Reads(ReadsArgs),
     /// The care plan page with years of reviews, and the team dashboard at several team sizes.
     Plans(PlansArgs),
+    /// Records: import throughput, cohort + Table 1 time and peak memory at several sizes.
+    Records(RecordsArgs),
+}
+
+#[derive(Args)]
+pub struct RecordsArgs {
+    /// Extract sizes (people; about 50 rows each), comma-separated.
+    #[arg(long, default_value = "10000,100000,1000000", value_delimiter = ',')]
+    sizes: Vec<u64>,
+    /// How many times the cohort is run; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
 }
 
 #[derive(Args)]
@@ -50,6 +62,7 @@ impl Bench {
         match self {
             Bench::Reads(args) => args.run().await,
             Bench::Plans(args) => plans::run(args.sizes, args.repeats).await,
+            Bench::Records(args) => super::bench_records::run(args.sizes, args.repeats).await,
         }
     }
 }
