@@ -104,8 +104,8 @@ impl Dataset {
         let dir = self.dir.join("versions").join(&version);
         let manifest_path = dir.join("manifest.json");
         let text = std::fs::read_to_string(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
-        let manifest: Manifest = serde_json::from_str(&text)
-            .map_err(|e| Error::Invalid(format!("{}: {e}", manifest_path.display())))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("{}: {e}", manifest_path.display())))?;
         Ok(Some((dir, manifest)))
     }
 

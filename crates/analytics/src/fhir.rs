@@ -34,9 +34,17 @@ const KNOWN: &str = "Patient, Encounter, EpisodeOfCare, Condition, Observation";
 pub fn read_bundles(paths: &[PathBuf], ctx: &Context, reject: &dyn Fn(Rejection)) -> Result<FhirRows, Error> {
     let mut out = FhirRows::default();
     for path in paths {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let fail = |reason: String| Rejection { file: name.clone(), line: 0, field: None, reason };
+        let fail = |reason: String| Rejection {
+            file: name.clone(),
+            line: 0,
+            field: None,
+            reason,
+        };
         let bundle: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
             Err(e) => {
@@ -48,12 +56,21 @@ pub fn read_bundles(paths: &[PathBuf], ctx: &Context, reject: &dyn Fn(Rejection)
             reject(fail("is not a FHIR Bundle (resourceType must be \"Bundle\")".into()));
             continue;
         }
-        let entries = bundle.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
+        let entries = bundle
+            .get("entry")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let mut rows = 0u64;
         for (i, entry) in entries.iter().enumerate() {
             let line = i as u64 + 1;
             let Some(resource) = entry.get("resource") else {
-                reject(Rejection { file: name.clone(), line, field: Some(format!("entry[{i}]")), reason: "has no resource".into() });
+                reject(Rejection {
+                    file: name.clone(),
+                    line,
+                    field: Some(format!("entry[{i}]")),
+                    reason: "has no resource".into(),
+                });
                 continue;
             };
             let kind = resource.get("resourceType").and_then(Value::as_str).unwrap_or("");
@@ -76,7 +93,12 @@ pub fn read_bundles(paths: &[PathBuf], ctx: &Context, reject: &dyn Fn(Rejection)
             let (file_kind, columns) = match mapped {
                 Ok(m) => m,
                 Err((path, reason)) => {
-                    reject(Rejection { file: name.clone(), line, field: Some(format!("entry[{i}].resource.{path}")), reason });
+                    reject(Rejection {
+                        file: name.clone(),
+                        line,
+                        field: Some(format!("entry[{i}].resource.{path}")),
+                        reason,
+                    });
                     continue;
                 }
             };
@@ -137,10 +159,12 @@ fn date_part(s: Option<String>) -> String {
 
 fn subject(r: &Value) -> Result<String, (String, String)> {
     let reference = text(r, &["subject", "reference"]).unwrap_or_default();
-    reference
-        .strip_prefix("Patient/")
-        .map(str::to_string)
-        .ok_or_else(|| ("subject.reference".into(), format!("{reference:?} does not refer to a Patient (Patient/<id>)")))
+    reference.strip_prefix("Patient/").map(str::to_string).ok_or_else(|| {
+        (
+            "subject.reference".into(),
+            format!("{reference:?} does not refer to a Patient (Patient/<id>)"),
+        )
+    })
 }
 
 fn patient(r: &Value) -> Mapped {
@@ -156,13 +180,19 @@ fn patient(r: &Value) -> Mapped {
         .get("extension")
         .and_then(Value::as_array)
         .and_then(|list| {
-            list.iter().find(|e| text(e, &["url"]).is_some_and(|u| u.ends_with("EthnicCategory")))
+            list.iter()
+                .find(|e| text(e, &["url"]).is_some_and(|u| u.ends_with("EthnicCategory")))
         })
         .and_then(|e| text(e, &["valueCodeableConcept", "coding", "0", "code"]))
         .unwrap_or_else(|| "99".into());
     Ok((
         FileKind::People,
-        vec![("source_id", id), ("year_of_birth", year), ("sex", sex.into()), ("ethnicity", ethnicity)],
+        vec![
+            ("source_id", id),
+            ("year_of_birth", year),
+            ("sex", sex.into()),
+            ("ethnicity", ethnicity),
+        ],
     ))
 }
 
@@ -183,7 +213,10 @@ fn encounter(r: &Value) -> Mapped {
                 ],
             ))
         }
-        "EMER" => Ok((FileKind::AgencyContacts, vec![("source_id", who), ("date", start), ("agency", "ae".into())])),
+        "EMER" => Ok((
+            FileKind::AgencyContacts,
+            vec![("source_id", who), ("date", start), ("agency", "ae".into())],
+        )),
         _ => {
             let attended = match text(r, &["status"]).as_deref() {
                 Some("cancelled") => "no",
@@ -194,7 +227,10 @@ fn encounter(r: &Value) -> Mapped {
                 vec![
                     ("source_id", who),
                     ("date", start),
-                    ("service", text(r, &["serviceType", "coding", "0", "code"]).unwrap_or_default()),
+                    (
+                        "service",
+                        text(r, &["serviceType", "coding", "0", "code"]).unwrap_or_default(),
+                    ),
                     ("attended", attended.into()),
                 ],
             ))
@@ -205,13 +241,19 @@ fn encounter(r: &Value) -> Mapped {
 fn episode(r: &Value) -> Mapped {
     let who = text(r, &["patient", "reference"])
         .and_then(|s| s.strip_prefix("Patient/").map(str::to_string))
-        .ok_or(("patient.reference".to_string(), "does not refer to a Patient (Patient/<id>)".to_string()))?;
+        .ok_or((
+            "patient.reference".to_string(),
+            "does not refer to a Patient (Patient/<id>)".to_string(),
+        ))?;
     Ok((
         FileKind::Referrals,
         vec![
             ("source_id", who),
             ("date", date_part(text(r, &["period", "start"]))),
-            ("service", text(r, &["type", "0", "coding", "0", "code"]).unwrap_or_default()),
+            (
+                "service",
+                text(r, &["type", "0", "coding", "0", "code"]).unwrap_or_default(),
+            ),
             ("source", "other".into()),
         ],
     ))
@@ -223,11 +265,20 @@ fn condition(r: &Value) -> Mapped {
         .get("code")
         .and_then(|c| c.get("coding"))
         .and_then(Value::as_array)
-        .and_then(|list| list.iter().find(|c| text(c, &["system"]).is_some_and(|s| s.contains("icd-10"))))
+        .and_then(|list| {
+            list.iter()
+                .find(|c| text(c, &["system"]).is_some_and(|s| s.contains("icd-10")))
+        })
         .and_then(|c| text(c, &["code"]))
-        .ok_or(("code.coding".to_string(), "has no ICD-10 coding (system http://hl7.org/fhir/sid/icd-10)".to_string()))?;
+        .ok_or((
+            "code.coding".to_string(),
+            "has no ICD-10 coding (system http://hl7.org/fhir/sid/icd-10)".to_string(),
+        ))?;
     let date = date_part(text(r, &["recordedDate"]).or_else(|| text(r, &["onsetDateTime"])));
-    Ok((FileKind::Diagnoses, vec![("source_id", who), ("date", date), ("icd10", code)]))
+    Ok((
+        FileKind::Diagnoses,
+        vec![("source_id", who), ("date", date), ("icd10", code)],
+    ))
 }
 
 fn observation(r: &Value) -> Mapped {
@@ -246,7 +297,13 @@ fn observation(r: &Value) -> Mapped {
 /// The FHIR element a layout column came from, for error messages.
 fn fhir_element(resource: &str, column: &str) -> String {
     let element = match (resource, column) {
-        (_, "source_id") => if resource == "Patient" { "id" } else { "subject.reference" },
+        (_, "source_id") => {
+            if resource == "Patient" {
+                "id"
+            } else {
+                "subject.reference"
+            }
+        }
         ("Patient", "year_of_birth") => "birthDate",
         ("Patient", "sex") => "gender",
         ("Patient", "ethnicity") => "extension(EthnicCategory)",

@@ -109,8 +109,8 @@ struct SpellInfo {
 
 /// What event workers look up, read-only while they run.
 struct Lookup {
-    people: HashMap<String, PersonInfo>,
-    spells: HashMap<String, SpellInfo>,
+    people: foldhash::HashMap<String, PersonInfo>,
+    spells: foldhash::HashMap<String, SpellInfo>,
 }
 
 /// Imports `dir` into `dataset`. On rejection nothing is published and the staged files are
@@ -138,7 +138,11 @@ pub fn import_dir(
             }
             dataset.publish(&staged, &manifest.version)?;
             let rows = manifest.files.iter().map(|(_, n)| n).sum();
-            Ok(ImportSummary { manifest, rows, seconds: started.elapsed().as_secs_f64() })
+            Ok(ImportSummary {
+                manifest,
+                rows,
+                seconds: started.elapsed().as_secs_f64(),
+            })
         }
         Err(e) => {
             let _ = std::fs::remove_dir_all(&staged);
@@ -184,7 +188,12 @@ fn discover(dir: &Path) -> Result<(Vec<Input>, Vec<PathBuf>), Error> {
             }
         };
         match FileKind::from_stem(stem) {
-            Some(kind) => inputs.push(Input { kind, path, name, format }),
+            Some(kind) => inputs.push(Input {
+                kind,
+                path,
+                name,
+                format,
+            }),
             None => unknown.push(name.clone()),
         }
     }
@@ -204,7 +213,10 @@ fn discover(dir: &Path) -> Result<(Vec<Input>, Vec<PathBuf>), Error> {
         });
     }
     if inputs.is_empty() && bundles.is_empty() {
-        return Err(Error::Invalid(format!("{} holds no records files (see docs/records-layout.md)", dir.display())));
+        return Err(Error::Invalid(format!(
+            "{} holds no records files (see docs/records-layout.md)",
+            dir.display()
+        )));
     }
     inputs.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.name.cmp(&b.name)));
     bundles.sort();
@@ -222,27 +234,50 @@ fn run(
     started: Instant,
 ) -> Result<Manifest, Error> {
     let ctx = Context { today: options.today };
-    let rejections = Rejections { kept: Mutex::new(Vec::new()), total: AtomicU64::new(0), limit: options.report_limit };
-    let bytes_total: u64 = inputs.iter().filter_map(|i| std::fs::metadata(&i.path).ok()).map(|m| m.len()).sum::<u64>()
-        + bundles.iter().filter_map(|b| std::fs::metadata(b).ok()).map(|m| m.len()).sum::<u64>();
-    let meter = Meter { done: AtomicU64::new(0), rows: AtomicU64::new(0), total: bytes_total, progress, started };
+    let rejections = Rejections {
+        kept: Mutex::new(Vec::new()),
+        total: AtomicU64::new(0),
+        limit: options.report_limit,
+    };
+    let bytes_total: u64 = inputs
+        .iter()
+        .filter_map(|i| std::fs::metadata(&i.path).ok())
+        .map(|m| m.len())
+        .sum::<u64>()
+        + bundles
+            .iter()
+            .filter_map(|b| std::fs::metadata(b).ok())
+            .map(|m| m.len())
+            .sum::<u64>();
+    let meter = Meter {
+        done: AtomicU64::new(0),
+        rows: AtomicU64::new(0),
+        total: bytes_total,
+        progress,
+        started,
+    };
     let fhir = crate::fhir::read_bundles(bundles, &ctx, &rejections_sink(&rejections))?;
     let mut files: Vec<(String, u64)> = Vec::new();
 
     // People first: every other file refers to them.
     let mut people: Vec<(String, u64, PersonIn)> = Vec::new();
     for input in inputs.iter().filter(|i| i.kind == FileKind::People) {
-        let rows = read_rows(input, &ctx, &rejections, &meter, |line, l| l.person().map(|p| (line, p)))?;
+        let rows = read_rows(input, &ctx, &rejections, &meter, |line, l| {
+            l.person().map(|p| (line, p))
+        })?;
         files.push((input.name.clone(), rows.len() as u64));
         people.extend(rows.into_iter().map(|(line, p)| (input.name.clone(), line, p)));
     }
-    people.extend(fhir.people.into_iter().map(|(file, line, p)| (file, line, p)));
+    people.extend(fhir.people);
     if people.is_empty() && rejections.count() == 0 {
         return Err(Error::Invalid(
             "there are no people: give people.csv or people.parquet, or FHIR Patient resources".into(),
         ));
     }
-    let mut lookup = Lookup { people: HashMap::with_capacity(people.len()), spells: HashMap::new() };
+    let mut lookup = Lookup {
+        people: foldhash::HashMap::with_capacity_and_hasher(people.len(), Default::default()),
+        spells: foldhash::HashMap::default(),
+    };
     let mut first_line: HashMap<String, (String, u64)> = HashMap::new();
     let mut kept_people = Vec::with_capacity(people.len());
     for (file, line, person) in people {
@@ -257,7 +292,13 @@ fn run(
         }
         first_line.insert(person.source_id.clone(), (file, line));
         let pid = kept_people.len() as i32;
-        lookup.people.insert(person.source_id.clone(), PersonInfo { pid, birth_year: person.year_of_birth });
+        lookup.people.insert(
+            person.source_id.clone(),
+            PersonInfo {
+                pid,
+                birth_year: person.year_of_birth,
+            },
+        );
         kept_people.push(person);
     }
     drop(first_line);
@@ -270,11 +311,20 @@ fn run(
         files.push((input.name.clone(), rows.len() as u64));
         spells.extend(rows.into_iter().map(|(line, e)| (input.name.clone(), line, e)));
     }
-    spells.extend(fhir.events.iter().filter(|(_, _, e)| e.kind == EventKind::Admission).cloned());
+    spells.extend(
+        fhir.events
+            .iter()
+            .filter(|(_, _, e)| e.kind == EventKind::Admission)
+            .cloned(),
+    );
     let mut spell_rows: Vec<(i32, EventIn)> = Vec::with_capacity(spells.len());
-    let mut by_person: HashMap<i32, Vec<(i32, Option<i32>, String, u64, String)>> = HashMap::new();
+    // Per person: (admitted, discharged, spell id, line, file), to find overlapping spells.
+    type SpellAt = (i32, Option<i32>, String, u64, String);
+    let mut by_person: HashMap<i32, Vec<SpellAt>> = HashMap::new();
     for (file, line, event) in spells {
-        let Some(pid) = person_of(&lookup, &event, &file, line, &rejections) else { continue };
+        let Some(pid) = person_of(&lookup, &event, &file, line, &rejections) else {
+            continue;
+        };
         let spell_id = event.detail.clone().unwrap_or_default();
         if lookup.spells.contains_key(&spell_id) {
             rejections.add(Rejection {
@@ -286,8 +336,18 @@ fn run(
             continue;
         }
         let (admitted, discharged) = (day_number(event.start), event.end.map(day_number));
-        lookup.spells.insert(spell_id.clone(), SpellInfo { pid, admitted, discharged });
-        by_person.entry(pid).or_default().push((admitted, discharged, spell_id, line, file));
+        lookup.spells.insert(
+            spell_id.clone(),
+            SpellInfo {
+                pid,
+                admitted,
+                discharged,
+            },
+        );
+        by_person
+            .entry(pid)
+            .or_default()
+            .push((admitted, discharged, spell_id, line, file));
         spell_rows.push((pid, event));
     }
     for spells in by_person.values_mut() {
@@ -315,16 +375,26 @@ fn run(
             cols.push(*pid, event);
         }
         counts.events += cols.len() as u64;
-        write_batch(&staged.join("events").join("spells.parquet"), events_schema(), cols.finish()?)?;
+        write_batch(
+            &staged.join("events").join("spells.parquet"),
+            events_schema(),
+            cols.finish()?,
+        )?;
     }
 
     // Every other file, in parallel pieces.
-    for input in inputs.iter().filter(|i| !matches!(i.kind, FileKind::People | FileKind::Spells)) {
+    for input in inputs
+        .iter()
+        .filter(|i| !matches!(i.kind, FileKind::People | FileKind::Spells))
+    {
         let rows = write_events(input, &ctx, &lookup, &rejections, &meter, staged, &mut counts)?;
         files.push((input.name.clone(), rows));
     }
-    let fhir_events: Vec<&(String, u64, EventIn)> =
-        fhir.events.iter().filter(|(_, _, e)| e.kind != EventKind::Admission).collect();
+    let fhir_events: Vec<&(String, u64, EventIn)> = fhir
+        .events
+        .iter()
+        .filter(|(_, _, e)| e.kind != EventKind::Admission)
+        .collect();
     if !fhir_events.is_empty() {
         let mut cols = EventCols::default();
         let mut outs = OutcomeCols::default();
@@ -339,8 +409,16 @@ fn run(
         }
         counts.events += cols.len() as u64;
         counts.outcomes += outs.len() as u64;
-        write_batch(&staged.join("events").join("fhir.parquet"), events_schema(), cols.finish()?)?;
-        write_batch(&staged.join("outcomes").join("fhir.parquet"), outcomes_schema(), outs.finish()?)?;
+        write_batch(
+            &staged.join("events").join("fhir.parquet"),
+            events_schema(),
+            cols.finish()?,
+        )?;
+        write_batch(
+            &staged.join("outcomes").join("fhir.parquet"),
+            outcomes_schema(),
+            outs.finish()?,
+        )?;
     }
     for (file, n) in fhir.files {
         files.push((file, n));
@@ -350,7 +428,10 @@ fn run(
         let total = rejections.count();
         let mut kept = rejections.kept.into_inner().unwrap_or_default();
         kept.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
-        return Err(Error::Rejected { rejections: kept, total });
+        return Err(Error::Rejected {
+            rejections: kept,
+            total,
+        });
     }
     let last_day = counts.last_day.load(Ordering::Relaxed);
     Ok(Manifest {
@@ -398,7 +479,11 @@ struct Counts {
 
 impl Default for Counts {
     fn default() -> Self {
-        Counts { events: 0, outcomes: 0, last_day: std::sync::atomic::AtomicI64::new(i64::from(i32::MIN)) }
+        Counts {
+            events: 0,
+            outcomes: 0,
+            last_day: std::sync::atomic::AtomicI64::new(i64::from(i32::MIN)),
+        }
     }
 }
 
@@ -410,7 +495,10 @@ fn person_of(lookup: &Lookup, event: &EventIn, file: &str, line: u64, rejections
                 file: file.to_string(),
                 line,
                 field: Some("source_id".into()),
-                reason: format!("no person with source_id {:?} in the people file", clip(&event.source_id)),
+                reason: format!(
+                    "no person with source_id {:?} in the people file",
+                    clip(&event.source_id)
+                ),
             });
             None
         }
@@ -437,14 +525,22 @@ fn checked_event(lookup: &Lookup, event: &EventIn, file: &str, line: u64, reject
             file: file.to_string(),
             line,
             field: Some(field.into()),
-            reason: format!("{} is before the person's year of birth, {}", event.start, person.birth_year),
+            reason: format!(
+                "{} is before the person's year of birth, {}",
+                event.start, person.birth_year
+            ),
         });
         return None;
     }
     if event.kind == EventKind::WardStay {
         let spell_id = event.detail.as_deref().unwrap_or_default();
         let reject = |field: &str, reason: String| {
-            rejections.add(Rejection { file: file.to_string(), line, field: Some(field.into()), reason });
+            rejections.add(Rejection {
+                file: file.to_string(),
+                line,
+                field: Some(field.into()),
+                reason,
+            });
         };
         match lookup.spells.get(spell_id) {
             None => {
@@ -452,7 +548,10 @@ fn checked_event(lookup: &Lookup, event: &EventIn, file: &str, line: u64, reject
                 return None;
             }
             Some(spell) if spell.pid != person.pid => {
-                reject("spell_id", format!("spell {:?} belongs to someone else", clip(spell_id)));
+                reject(
+                    "spell_id",
+                    format!("spell {:?} belongs to someone else", clip(spell_id)),
+                );
                 return None;
             }
             Some(spell) => {
@@ -464,7 +563,13 @@ fn checked_event(lookup: &Lookup, event: &EventIn, file: &str, line: u64, reject
                 if let (Some(end), Some(d)) = (end, spell.discharged)
                     && end > d
                 {
-                    reject("end", format!("{} is after its spell's discharge", cocare_records::layout::from_day_number(end)));
+                    reject(
+                        "end",
+                        format!(
+                            "{} is after its spell's discharge",
+                            cocare_records::layout::from_day_number(end)
+                        ),
+                    );
                     return None;
                 }
             }
@@ -498,7 +603,8 @@ impl EventCols {
         self.start.append_value(start);
         self.end.append_option(e.end.map(day_number));
         self.quantity.append_option(e.quantity);
-        self.unit.append_value(units::of(e.kind, &e.code, e.detail.as_deref(), e.attended).unwrap_or(-1));
+        self.unit
+            .append_value(units::of(e.kind, &e.code, e.detail.as_deref(), e.attended).unwrap_or(-1));
     }
 
     fn len(&self) -> usize {
@@ -597,7 +703,11 @@ fn write_people(people: &[PersonIn], key: &PseudonymKey, path: &Path) -> Result<
         Arc::new(deprivation.finish()),
     ];
     let _ = (Sex::Female, Ethnicity::A);
-    write_batch(path, people_schema(), RecordBatch::try_new(people_schema(), columns).map_err(Error::arrow)?)
+    write_batch(
+        path,
+        people_schema(),
+        RecordBatch::try_new(people_schema(), columns).map_err(Error::arrow)?,
+    )
 }
 
 /// A CSV record seen through the layout's `Row`.
@@ -635,7 +745,10 @@ fn read_rows<T: Send>(
     let parse: &LineFn<'_, T> = &parse;
     let mut out = Vec::new();
     for_each_piece(input, ctx, rejections, meter, &mut |pieces| {
-        let parsed: Vec<Vec<T>> = pieces.into_par_iter().map(|piece| piece.rows(rejections, parse)).collect();
+        let parsed: Vec<Vec<T>> = pieces
+            .into_par_iter()
+            .map(|piece| piece.rows(rejections, parse))
+            .collect();
         out.extend(parsed.into_iter().flatten());
         Ok(())
     })?;
@@ -663,9 +776,8 @@ fn write_events(
             .into_par_iter()
             .enumerate()
             .map(|(i, piece)| {
-                let parse = |line: u64, l: &cocare_records::layout::Line<'_, dyn Row + '_>| {
-                    l.event().map(|e| (line, e))
-                };
+                let parse =
+                    |line: u64, l: &cocare_records::layout::Line<'_, dyn Row + '_>| l.event().map(|e| (line, e));
                 let parsed = piece.rows(rejections, &parse);
                 let n = parsed.len() as u64;
                 let mut cols = EventCols::default();
@@ -705,16 +817,36 @@ fn write_events(
 
 /// A piece of a file that one worker reads.
 enum Piece<'a> {
-    Csv { header: &'a Header, bytes: &'a [u8], first_line: u64, ctx: &'a Context, fields: usize },
-    Parquet { header: &'a Header, columns: Vec<StringArray>, first_row: u64, ctx: &'a Context },
+    Csv {
+        header: &'a Header,
+        bytes: &'a [u8],
+        first_line: u64,
+        ctx: &'a Context,
+        fields: usize,
+    },
+    Parquet {
+        header: &'a Header,
+        columns: Vec<StringArray>,
+        first_row: u64,
+        ctx: &'a Context,
+    },
 }
 
 impl Piece<'_> {
     fn rows<T>(&self, rejections: &Rejections, parse: &LineFn<'_, T>) -> Vec<T> {
         let mut out = Vec::new();
         match self {
-            Piece::Csv { header, bytes, first_line, ctx, fields } => {
-                let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(*bytes);
+            Piece::Csv {
+                header,
+                bytes,
+                first_line,
+                ctx,
+                fields,
+            } => {
+                let mut reader = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(*bytes);
                 let mut record = csv::StringRecord::new();
                 let mut last_position = u64::MAX;
                 loop {
@@ -761,7 +893,12 @@ impl Piece<'_> {
                     }
                 }
             }
-            Piece::Parquet { header, columns, first_row, ctx } => {
+            Piece::Parquet {
+                header,
+                columns,
+                first_row,
+                ctx,
+            } => {
                 let n = columns.first().map_or(0, |c| c.len());
                 for row in 0..n {
                     let line = first_row + row as u64;
@@ -809,7 +946,10 @@ fn csv_pieces(
         buffer.clear();
         buffer.append(&mut carry);
         let want = BLOCK.saturating_sub(buffer.len());
-        let read = (&mut file).take(want as u64).read_to_end(&mut buffer).map_err(|e| Error::io(&input.path, e))?;
+        let read = (&mut file)
+            .take(want as u64)
+            .read_to_end(&mut buffer)
+            .map_err(|e| Error::io(&input.path, e))?;
         let at_end = read < want;
         if buffer.is_empty() {
             break;
@@ -817,7 +957,7 @@ fn csv_pieces(
         let cut = if at_end {
             buffer.len()
         } else {
-            match buffer.iter().rposition(|b| *b == b'\n') {
+            match memchr::memrchr(b'\n', &buffer) {
                 Some(i) => i + 1,
                 None => {
                     return Err(reject_file(input, "has a line longer than 32 MiB".into()));
@@ -828,16 +968,22 @@ fn csv_pieces(
         let mut block: &[u8] = buffer.get(..cut).unwrap_or_default();
         let block_len = block.len() as u64;
         if header.is_none() {
-            let end = block.iter().position(|b| *b == b'\n').map_or(block.len(), |i| i + 1);
+            let end = memchr::memchr(b'\n', block).map_or(block.len(), |i| i + 1);
             let (line, rest) = block.split_at(end);
             let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(line);
             let mut names = csv::StringRecord::new();
             let ok = reader.read_record(&mut names).unwrap_or(false);
             if !ok {
-                return Err(reject_file(input, "is empty: the first line must name the columns".into()));
+                return Err(reject_file(
+                    input,
+                    "is empty: the first line must name the columns".into(),
+                ));
             }
             let list: Vec<&str> = names.iter().collect();
-            let h = Header::new(input.kind, &input.name, &list).map_err(|r| Error::Rejected { rejections: vec![r], total: 1 })?;
+            let h = Header::new(input.kind, &input.name, &list).map_err(|r| Error::Rejected {
+                rejections: vec![r],
+                total: 1,
+            })?;
             header = Some((h, list.len()));
             block = rest;
         }
@@ -850,11 +996,14 @@ fn csv_pieces(
         while !rest.is_empty() {
             let mut end = target.min(rest.len());
             if end < rest.len() {
-                end = rest.get(end..).and_then(|r| r.iter().position(|b| *b == b'\n')).map_or(rest.len(), |i| end + i + 1);
+                end = rest
+                    .get(end..)
+                    .and_then(|r| r.iter().position(|b| *b == b'\n'))
+                    .map_or(rest.len(), |i| end + i + 1);
             }
             let (piece, tail) = rest.split_at(end);
-            let lines = piece.iter().filter(|b| **b == b'\n').count() as u64;
-            let quotes = piece.iter().filter(|b| **b == b'"').count();
+            let lines = memchr::memchr_iter(b'\n', piece).count() as u64;
+            let quotes = memchr::memchr_iter(b'"', piece).count();
             if quotes % 2 == 1 {
                 rejections.add(Rejection {
                     file: input.name.clone(),
@@ -866,7 +1015,13 @@ fn csv_pieces(
                     ),
                 });
             } else {
-                pieces.push(Piece::Csv { header: h, bytes: piece, first_line: next_line, ctx, fields: *fields });
+                pieces.push(Piece::Csv {
+                    header: h,
+                    bytes: piece,
+                    first_line: next_line,
+                    ctx,
+                    fields: *fields,
+                });
             }
             next_line += lines;
             rows_here += lines;
@@ -879,13 +1034,24 @@ fn csv_pieces(
         }
     }
     if header.is_none() {
-        return Err(reject_file(input, "is empty: the first line must name the columns".into()));
+        return Err(reject_file(
+            input,
+            "is empty: the first line must name the columns".into(),
+        ));
     }
     Ok(())
 }
 
 fn reject_file(input: &Input, reason: String) -> Error {
-    Error::Rejected { rejections: vec![Rejection { file: input.name.clone(), line: 0, field: None, reason }], total: 1 }
+    Error::Rejected {
+        rejections: vec![Rejection {
+            file: input.name.clone(),
+            line: 0,
+            field: None,
+            reason,
+        }],
+        total: 1,
+    }
 }
 
 fn parquet_pieces(
@@ -903,7 +1069,10 @@ fn parquet_pieces(
     let list: Vec<&str> = names.iter().map(String::as_str).collect();
     let header = Header::new(input.kind, &input.name, &list).map_err(|mut r| {
         r.line = 0;
-        Error::Rejected { rejections: vec![r], total: 1 }
+        Error::Rejected {
+            rejections: vec![r],
+            total: 1,
+        }
     })?;
     let reader = builder.with_batch_size(1 << 16).build().map_err(|e| unreadable(&e))?;
     let mut first_row = 1u64;
@@ -923,7 +1092,12 @@ fn parquet_pieces(
     }
     let pieces: Vec<Piece<'_>> = batches
         .into_iter()
-        .map(|(first_row, columns)| Piece::Parquet { header: &header, columns, first_row, ctx })
+        .map(|(first_row, columns)| Piece::Parquet {
+            header: &header,
+            columns,
+            first_row,
+            ctx,
+        })
         .collect();
     let rows = first_row - 1;
     f(pieces)?;

@@ -36,7 +36,10 @@ pub enum Error {
 
 impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Error {
-        Error::Io { path: path.display().to_string(), source }
+        Error::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 
     pub(crate) fn arrow(e: datafusion::arrow::error::ArrowError) -> Error {

@@ -40,7 +40,10 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(root: impl Into<PathBuf>, cluster: Cluster) -> Engine {
-        Engine { root: root.into(), cluster }
+        Engine {
+            root: root.into(),
+            cluster,
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -66,7 +69,9 @@ impl Engine {
                 SessionContext::remote(url).await.map_err(Error::datafusion)
             }
             #[cfg(not(feature = "cluster"))]
-            Cluster::Ballista(_) => Err(Error::Invalid("this build of cocare has no Ballista support (feature `cluster`)".into())),
+            Cluster::Ballista(_) => Err(Error::Invalid(
+                "this build of cocare has no Ballista support (feature `cluster`)".into(),
+            )),
         }
     }
 
@@ -80,7 +85,11 @@ impl Engine {
 
 pub fn local_context() -> SessionContext {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads).with_batch_size(1 << 15))
+    SessionContext::new_with_config(
+        SessionConfig::new()
+            .with_target_partitions(threads)
+            .with_batch_size(1 << 15),
+    )
 }
 
 /// Registers a dataset version's tables (`people`, `events`, `outcomes`) on a session.
@@ -92,7 +101,9 @@ pub async fn register(ctx: &SessionContext, version: &Path) -> Result<(), Error>
             continue;
         }
         let path = format!("{}/", dir.display());
-        ctx.register_parquet(table, &path, ParquetReadOptions::default()).await.map_err(Error::datafusion)?;
+        ctx.register_parquet(table, &path, ParquetReadOptions::default())
+            .await
+            .map_err(Error::datafusion)?;
     }
     Ok(())
 }
@@ -125,7 +136,11 @@ pub fn unit_sql(plan: &QueryPlan) -> String {
 pub const PEOPLE_SQL: &str = "SELECT pid, birth_year, sex, gender, ethnic_group, deprivation FROM people ORDER BY pid";
 
 /// Runs a definition on a session whose tables may not be registered yet.
-pub async fn characterise_in(ctx: &SessionContext, version: &Path, def: &CohortDefinition) -> Result<Characterisation, Error> {
+pub async fn characterise_in(
+    ctx: &SessionContext,
+    version: &Path,
+    def: &CohortDefinition,
+) -> Result<Characterisation, Error> {
     def.validate().map_err(|e| Error::Invalid(e.to_string()))?;
     if ctx.table_exist("events").map_err(Error::datafusion)? {
         ctx.deregister_table("events").map_err(Error::datafusion)?;
@@ -140,13 +155,21 @@ pub async fn characterise_in(ctx: &SessionContext, version: &Path, def: &CohortD
     } else {
         Vec::new()
     };
-    let batches = Batches { batches: rows, windows: plan.windows.len() };
+    let batches = Batches {
+        batches: rows,
+        windows: plan.windows.len(),
+    };
     batches.check()?;
     Ok(characterise(def, &plan, &people, &batches))
 }
 
 pub async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, Error> {
-    ctx.sql(sql).await.map_err(Error::datafusion)?.collect().await.map_err(Error::datafusion)
+    ctx.sql(sql)
+        .await
+        .map_err(Error::datafusion)?
+        .collect()
+        .await
+        .map_err(Error::datafusion)
 }
 
 async fn load_people(ctx: &SessionContext) -> Result<People, Error> {
@@ -155,9 +178,7 @@ async fn load_people(ctx: &SessionContext) -> Result<People, Error> {
     for batch in &batches {
         let missing = || Error::Query("people has an unexpected shape".into());
         let birth = batch.column(1).as_primitive_opt::<Int32Type>().ok_or_else(missing)?;
-        let text = |i: usize| {
-            cast(batch.column(i), &DataType::Utf8).map_err(Error::arrow)
-        };
+        let text = |i: usize| cast(batch.column(i), &DataType::Utf8).map_err(Error::arrow);
         let (sex, gender, group) = (text(2)?, text(3)?, text(4)?);
         let sex = sex.as_string_opt::<i32>().ok_or_else(missing)?;
         let gender = gender.as_string_opt::<i32>().ok_or_else(missing)?;
@@ -165,12 +186,23 @@ async fn load_people(ctx: &SessionContext) -> Result<People, Error> {
         let deprivation = batch.column(5).as_primitive_opt::<Int32Type>().ok_or_else(missing)?;
         for i in 0..batch.num_rows() {
             people.birth_year.push(birth.value(i));
-            people.sex.push(Sex::parse(sex.value(i)).ok().filter(|s| *s != Sex::NotStated));
+            people
+                .sex
+                .push(Sex::parse(sex.value(i)).ok().filter(|s| *s != Sex::NotStated));
             people.gender.push(
-                (!gender.is_null(i)).then(|| Gender::parse(gender.value(i)).ok()).flatten().filter(|g| *g != Gender::NotStated),
+                (!gender.is_null(i))
+                    .then(|| Gender::parse(gender.value(i)).ok())
+                    .flatten()
+                    .filter(|g| *g != Gender::NotStated),
             );
-            people.ethnic_group.push((!group.is_null(i)).then(|| EthnicGroup::parse(group.value(i)).ok()).flatten());
-            people.deprivation.push((!deprivation.is_null(i)).then(|| deprivation.value(i) as u8));
+            people.ethnic_group.push(
+                (!group.is_null(i))
+                    .then(|| EthnicGroup::parse(group.value(i)).ok())
+                    .flatten(),
+            );
+            people
+                .deprivation
+                .push((!deprivation.is_null(i)).then(|| deprivation.value(i) as u8));
         }
     }
     Ok(people)
@@ -192,7 +224,10 @@ impl Batches {
                 && b.column(2 + self.windows).as_primitive_opt::<Int32Type>().is_some()
                 && b.column(3 + self.windows).as_primitive_opt::<Int64Type>().is_some();
             if !ok {
-                return Err(Error::Query(format!("the aggregate returned an unexpected shape: {:?}", b.schema())));
+                return Err(Error::Query(format!(
+                    "the aggregate returned an unexpected shape: {:?}",
+                    b.schema()
+                )));
             }
         }
         Ok(())
@@ -212,7 +247,9 @@ impl UnitRows for Batches {
             ) else {
                 continue;
             };
-            let windows: Vec<_> = (0..w).filter_map(|k| b.column(2 + k).as_primitive_opt::<Int64Type>()).collect();
+            let windows: Vec<_> = (0..w)
+                .filter_map(|k| b.column(2 + k).as_primitive_opt::<Int64Type>())
+                .collect();
             for i in 0..b.num_rows() {
                 for (slot, column) in counts.iter_mut().zip(&windows) {
                     *slot = u32::try_from(column.value(i)).unwrap_or(u32::MAX);
@@ -234,7 +271,9 @@ mod engine_impl {
 
     use chrono::NaiveDate;
     use cocare_records::cohort::CohortDefinition;
-    use cocare_records::engine::{BoxFuture, DatasetStatus, EngineError, ImportDone, ImportProgress, ProgressFn, RecordsEngine};
+    use cocare_records::engine::{
+        BoxFuture, DatasetStatus, EngineError, ImportDone, ImportProgress, ProgressFn, RecordsEngine,
+    };
     use cocare_records::pseudonym::PseudonymKey;
     use cocare_records::report::Characterisation;
 
@@ -278,7 +317,10 @@ mod engine_impl {
             Box::pin(async move {
                 let task = tokio::task::spawn_blocking(move || {
                     let dataset = engine.dataset(&dataset)?;
-                    let options = ImportOptions { today, report_limit: 500 };
+                    let options = ImportOptions {
+                        today,
+                        report_limit: 500,
+                    };
                     import_dir(&dir, &dataset, &key, &options, &|p| {
                         progress(&ImportProgress {
                             bytes_done: p.bytes_done,
@@ -289,11 +331,19 @@ mod engine_impl {
                     })
                 });
                 let summary = task.await.map_err(|e| EngineError::Failed(e.to_string()))??;
-                Ok(ImportDone { rows: summary.rows, seconds: summary.seconds, status: status_of(summary.manifest) })
+                Ok(ImportDone {
+                    rows: summary.rows,
+                    seconds: summary.seconds,
+                    status: status_of(summary.manifest),
+                })
             })
         }
 
-        fn characterise(&self, dataset: String, def: CohortDefinition) -> BoxFuture<'_, Result<Characterisation, EngineError>> {
+        fn characterise(
+            &self,
+            dataset: String,
+            def: CohortDefinition,
+        ) -> BoxFuture<'_, Result<Characterisation, EngineError>> {
             Box::pin(async move { Ok(Engine::characterise(self, &dataset, &def).await?) })
         }
 

@@ -20,6 +20,7 @@ use std::time::Duration;
 pub use admin::{AccountForm, AdminOverview, OrganisationForm, RoleForm, TeamForm};
 pub use auth::{LoginOutcome, SessionContext, THROTTLE_FAILURES, THROTTLE_MINUTES};
 pub use careplan::{DashboardRow, MeasureResult, PlanView, SectionView, TeamDashboard, VersionView};
+pub use cocare_records as records_domain;
 pub use cocare_store::{
     AuditEntry, AuditVerdict, CopyGiven, DatabaseUrl, DialogRecord, MeasureRecord, Store, StoreError, VersionSummary,
 };
@@ -28,7 +29,6 @@ pub use error::{AppError, FieldError};
 pub use home::{HomeCard, HomeView};
 pub use people::{ConsentForm, ConsentView, PersonDetail, PersonSummary};
 pub use records::{CohortView, ImportRejected, RecordsOverview, RecordsSettings};
-pub use cocare_records as records_domain;
 pub use secret::random_token as new_token;
 
 /// Settings the use cases need.
@@ -56,7 +56,11 @@ pub struct App {
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> App {
-        App { store, config, records: Default::default() }
+        App {
+            store,
+            config,
+            records: Default::default(),
+        }
     }
 
     pub fn session_ttl(&self) -> Duration {

@@ -132,7 +132,11 @@ impl App {
     pub async fn records_overview(&self, actor: &Actor) -> Result<RecordsOverview, AppError> {
         let can_import = actor_may(actor, Action::ImportRecords);
         let can_analyse = actor_may(actor, Action::AnalyseRecords);
-        let action = if can_analyse { Action::AnalyseRecords } else { Action::ImportRecords };
+        let action = if can_analyse {
+            Action::AnalyseRecords
+        } else {
+            Action::ImportRecords
+        };
         let (organisation, permit) = self.records_scope(actor, action).await?;
         let status = match &self.records.engine {
             Some(engine) => engine.status(&organisation.to_string()).map_err(engine_error)?,
@@ -140,7 +144,11 @@ impl App {
         };
         let mut tx = self.store.begin_write().await?;
         let imports = tx.record_imports(&permit, organisation, 10).await?;
-        let cohorts = if can_analyse { tx.cohorts(&permit, organisation).await? } else { Vec::new() };
+        let cohorts = if can_analyse {
+            tx.cohorts(&permit, organisation).await?
+        } else {
+            Vec::new()
+        };
         tx.commit().await?;
         Ok(RecordsOverview {
             organisation,
@@ -164,7 +172,9 @@ impl App {
         dir: PathBuf,
         progress: ProgressFn,
     ) -> Result<Result<ImportDone, ImportRejected>, AppError> {
-        let (organisation, permit) = self.records_scope_in(actor, Action::ImportRecords, organisation).await?;
+        let (organisation, permit) = self
+            .records_scope_in(actor, Action::ImportRecords, organisation)
+            .await?;
         let engine = self.engine()?;
         let key = self.records.key.clone().ok_or_else(|| {
             AppError::Unavailable(
@@ -211,7 +221,14 @@ impl App {
                 // Rejection messages quote field values; keep only where and what in the log.
                 row.summary = rejections
                     .first()
-                    .map(|r| format!("{} line {}{}", r.file, r.line, r.field.as_ref().map(|f| format!(", field {f}")).unwrap_or_default()))
+                    .map(|r| {
+                        format!(
+                            "{} line {}{}",
+                            r.file,
+                            r.line,
+                            r.field.as_ref().map(|f| format!(", field {f}")).unwrap_or_default()
+                        )
+                    })
                     .unwrap_or_default();
                 Err(ImportRejected { rejections, total })
             }
@@ -231,10 +248,22 @@ impl App {
         cohort: Option<&str>,
         definition: &CohortDefinition,
     ) -> Result<(String, i64), AppError> {
-        definition.validate().map_err(|e| AppError::Validation(vec![crate::FieldError::new("definition", e.to_string())]))?;
-        let (organisation, permit) = self.records_scope_in(actor, Action::AnalyseRecords, organisation).await?;
+        definition
+            .validate()
+            .map_err(|e| AppError::Validation(vec![crate::FieldError::new("definition", e.to_string())]))?;
+        let (organisation, permit) = self
+            .records_scope_in(actor, Action::AnalyseRecords, organisation)
+            .await?;
         let mut tx = self.store.begin_write().await?;
-        let saved = tx.save_cohort(&permit, organisation, cohort, definition.name.trim(), &definition.to_json()).await?;
+        let saved = tx
+            .save_cohort(
+                &permit,
+                organisation,
+                cohort,
+                definition.name.trim(),
+                &definition.to_json(),
+            )
+            .await?;
         tx.commit().await?;
         Ok(saved)
     }
@@ -281,7 +310,15 @@ impl App {
         organisation: Option<OrganisationId>,
         definition: &CohortDefinition,
     ) -> Result<PublishedReport, AppError> {
-        let subject = format!("cohort-file:{}", definition.name.chars().filter(|c| c.is_ascii_alphanumeric()).take(40).collect::<String>());
+        let subject = format!(
+            "cohort-file:{}",
+            definition
+                .name
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .take(40)
+                .collect::<String>()
+        );
         self.run_definition(actor, organisation, definition, &subject).await
     }
 
@@ -292,7 +329,9 @@ impl App {
         definition: &CohortDefinition,
         subject: &str,
     ) -> Result<PublishedReport, AppError> {
-        let (organisation, permit) = self.records_scope_in(actor, Action::AnalyseRecords, organisation).await?;
+        let (organisation, permit) = self
+            .records_scope_in(actor, Action::AnalyseRecords, organisation)
+            .await?;
         let engine = self.engine()?;
         let characterisation = engine
             .characterise(organisation.to_string(), definition.clone())

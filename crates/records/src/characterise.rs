@@ -42,7 +42,12 @@ impl QueryPlan {
                 windows.push(w);
             }
         }
-        QueryPlan { index_day: day_number(def.index_date), windows, describe_window: 0, describe_from }
+        QueryPlan {
+            index_day: day_number(def.index_date),
+            windows,
+            describe_window: 0,
+            describe_from,
+        }
     }
 
     fn window_of(&self, from: Option<i32>) -> usize {
@@ -124,7 +129,13 @@ const DIAGNOSES: [(&str, &str); 5] = [
 ];
 
 /// Runs the rule tree and describes the cohort beside everyone else.
-pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, rows: &dyn UnitRows) -> Characterisation {
+#[allow(clippy::indexing_slicing)] // `g`/`group` is 0 or 1 and indexes `[_; 2]` arrays
+pub fn characterise(
+    def: &CohortDefinition,
+    plan: &QueryPlan,
+    people: &People,
+    rows: &dyn UnitRows,
+) -> Characterisation {
     let n = people.len();
     let leaves = def.leaves();
     let index_year = chrono::Datelike::year(&def.index_date);
@@ -135,14 +146,22 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
     let leaf_units: Vec<(Vec<usize>, usize)> = leaves
         .iter()
         .map(|leaf| match leaf {
-            Leaf::Count { kind, codes, from_day, .. } => (units::matching(*kind, codes), plan.window_of(Some(*from_day))),
+            Leaf::Count {
+                kind, codes, from_day, ..
+            } => (units::matching(*kind, codes), plan.window_of(Some(*from_day))),
             Leaf::DistinctAgencies { agencies, from_day, .. } => {
                 let codes: Vec<String> = agencies.iter().map(|a| a.code().to_string()).collect();
-                (units::matching(crate::layout::EventKind::Agency, &codes), plan.window_of(Some(*from_day)))
+                (
+                    units::matching(crate::layout::EventKind::Agency, &codes),
+                    plan.window_of(Some(*from_day)),
+                )
             }
             Leaf::Diagnosis { groups, .. } => {
                 let codes: Vec<String> = groups.iter().map(|g| g.code().to_string()).collect();
-                (units::matching(crate::layout::EventKind::Diagnosis, &codes), plan.window_of(None))
+                (
+                    units::matching(crate::layout::EventKind::Diagnosis, &codes),
+                    plan.window_of(None),
+                )
             }
             Leaf::Age { .. } => (Vec::new(), 0),
         })
@@ -172,9 +191,7 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
                 Leaf::Diagnosis { .. } => value > 0,
                 Leaf::Age { min, max, .. } => {
                     let age = people.birth_year.get(pid).map(|y| index_year - y).unwrap_or(-1);
-                    age >= 0
-                        && min.is_none_or(|m| age >= m as i32)
-                        && max.is_none_or(|m| age <= m as i32)
+                    age >= 0 && min.is_none_or(|m| age >= m as i32) && max.is_none_or(|m| age <= m as i32)
                 }
             };
             if let Some(f) = leaf_flags.get_mut(l) {
@@ -217,7 +234,9 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
     let w = plan.describe_window;
     rows.for_each(&mut |row| {
         let pid = row.pid as usize;
-        let Some(unit) = unit_list.get(usize::from(row.unit)) else { return };
+        let Some(unit) = unit_list.get(usize::from(row.unit)) else {
+            return;
+        };
         let group = usize::from(!in_cohort.get(pid).copied().unwrap_or(false));
         if unit.kind == UnitKind::Diagnosis {
             let any = row.counts.get(all_time).copied().unwrap_or(0) > 0;
@@ -240,7 +259,10 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
         if count == 0 {
             return;
         }
-        if let (Some(p), Some(e)) = (unit_people.get_mut(usize::from(row.unit)), unit_events.get_mut(usize::from(row.unit))) {
+        if let (Some(p), Some(e)) = (
+            unit_people.get_mut(usize::from(row.unit)),
+            unit_events.get_mut(usize::from(row.unit)),
+        ) {
             p[group] += 1;
             e[group] += u64::from(count);
         }
@@ -252,7 +274,12 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
                 (Feature::Agencies, _) | (Feature::Prison, _) => 1.0,
                 _ => f64::from(count) * weight,
             };
-            if let Some(slot) = FEATURES.iter().position(|(f, _)| f == feature).and_then(|i| features.get_mut(i)).and_then(|v| v.get_mut(pid)) {
+            if let Some(slot) = FEATURES
+                .iter()
+                .position(|(f, _)| f == feature)
+                .and_then(|i| features.get_mut(i))
+                .and_then(|v| v.get_mut(pid))
+            {
                 if *feature == Feature::Prison {
                     *slot = 1.0;
                 } else {
@@ -275,17 +302,30 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
     // Table 1.
     let mut variables = vec![Variable {
         name: "Age at index date (years)".into(),
-        values: Values::Continuous(people.birth_year.iter().map(|y| Some(f64::from(index_year - y))).collect()),
+        values: Values::Continuous(
+            people
+                .birth_year
+                .iter()
+                .map(|y| Some(f64::from(index_year - y)))
+                .collect(),
+        ),
     }];
     // "Not stated" is counted as missing, not as a level.
     let sexes: Vec<Sex> = Sex::ALL.iter().copied().filter(|s| *s != Sex::NotStated).collect();
     variables.push(categorical("Sex", sexes.iter().map(|s| s.label()), &people.sex, |s| {
         sexes.iter().position(|x| x == s)
     }));
-    let genders: Vec<Gender> = Gender::ALL.iter().copied().filter(|g| *g != Gender::NotStated).collect();
-    variables.push(categorical("Gender", genders.iter().map(|s| s.label()), &people.gender, |g| {
-        genders.iter().position(|x| x == g)
-    }));
+    let genders: Vec<Gender> = Gender::ALL
+        .iter()
+        .copied()
+        .filter(|g| *g != Gender::NotStated)
+        .collect();
+    variables.push(categorical(
+        "Gender",
+        genders.iter().map(|s| s.label()),
+        &people.gender,
+        |g| genders.iter().position(|x| x == g),
+    ));
     variables.push(categorical(
         "Ethnic group",
         EthnicGroup::ALL.iter().map(|s| s.label()),
@@ -297,7 +337,10 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
         values: Values::Continuous(people.deprivation.iter().map(|d| d.map(f64::from)).collect()),
     });
     for ((_, label), values) in DIAGNOSES.iter().zip(&diagnoses) {
-        variables.push(Variable { name: (*label).into(), values: Values::Binary(values.iter().map(|v| Some(*v)).collect()) });
+        variables.push(Variable {
+            name: (*label).into(),
+            values: Values::Binary(values.iter().map(|v| Some(*v)).collect()),
+        });
     }
     let months = def.window_months;
     for ((feature, label), values) in FEATURES.iter().zip(features) {
@@ -316,8 +359,10 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
         .iter()
         .zip(unit_people.iter().zip(&unit_events))
         .filter(|(u, (p, _))| {
-            matches!(u.kind, UnitKind::Contact | UnitKind::Admission | UnitKind::WardStay | UnitKind::Detention | UnitKind::Agency)
-                && (p[0] > 0 || p[1] > 0)
+            matches!(
+                u.kind,
+                UnitKind::Contact | UnitKind::Admission | UnitKind::WardStay | UnitKind::Detention | UnitKind::Agency
+            ) && (p[0] > 0 || p[1] > 0)
         })
         .map(|(u, (p, e))| Rate {
             kind: rate_kind(u.kind),
@@ -327,7 +372,12 @@ pub fn characterise(def: &CohortDefinition, plan: &QueryPlan, people: &People, r
         })
         .collect();
     if bed_people.iter().any(|p| *p > 0) {
-        rates.push(Rate { kind: crate::layout::EventKind::Admission, code: "bed_days".into(), people: bed_people, events: bed_days });
+        rates.push(Rate {
+            kind: crate::layout::EventKind::Admission,
+            code: "bed_days".into(),
+            people: bed_people,
+            events: bed_days,
+        });
     }
 
     // Pathways: the order of first use of each service by cohort members.
@@ -419,7 +469,10 @@ fn categorical<'a, T: Copy>(
         name: name.into(),
         values: Values::Categorical {
             levels: labels.map(str::to_string).collect(),
-            values: values.iter().map(|v| v.as_ref().and_then(&level).and_then(|l| u16::try_from(l).ok())).collect(),
+            values: values
+                .iter()
+                .map(|v| v.as_ref().and_then(&level).and_then(|l| u16::try_from(l).ok()))
+                .collect(),
         },
     }
 }

@@ -64,7 +64,11 @@ pub struct UnknownCode {
 impl UnknownCode {
     fn new<'a>(what: &'static str, given: &str, expected: impl Iterator<Item = &'a str>) -> Self {
         let given: String = given.chars().take(60).collect();
-        UnknownCode { what, given, expected: expected.collect::<Vec<_>>().join(", ") }
+        UnknownCode {
+            what,
+            given,
+            expected: expected.collect::<Vec<_>>().join(", "),
+        }
     }
 }
 
@@ -260,12 +264,19 @@ impl DiagnosisGroup {
 /// Checks and normalises an ICD-10 code: a letter, two digits, and optionally a dot and one
 /// or two more characters (`F20`, `F20.0`, `f200` → `F20.0`, `F10.24`).
 pub fn parse_icd10(given: &str) -> Result<String, String> {
-    let compact: String = given.trim().chars().filter(|c| *c != '.').collect::<String>().to_ascii_uppercase();
+    let compact: String = given
+        .trim()
+        .chars()
+        .filter(|c| *c != '.')
+        .collect::<String>()
+        .to_ascii_uppercase();
     let chars: Vec<char> = compact.chars().collect();
     let ok = (3..=5).contains(&chars.len())
         && chars.first().is_some_and(|c| c.is_ascii_uppercase())
         && chars.get(1..3).is_some_and(|d| d.iter().all(char::is_ascii_digit))
-        && chars.get(3..).is_some_and(|rest| rest.iter().all(char::is_ascii_alphanumeric));
+        && chars
+            .get(3..)
+            .is_some_and(|rest| rest.iter().all(char::is_ascii_alphanumeric));
     if !ok {
         return Err(format!(
             "{:?} is not an ICD-10 code (a letter, two digits, then optionally a dot and up to two more characters, e.g. F20.0)",
@@ -273,7 +284,11 @@ pub fn parse_icd10(given: &str) -> Result<String, String> {
         ));
     }
     let (head, tail) = compact.split_at(3);
-    Ok(if tail.is_empty() { head.to_string() } else { format!("{head}.{tail}") })
+    Ok(if tail.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}.{tail}")
+    })
 }
 
 #[cfg(test)]

@@ -113,10 +113,28 @@ pub struct DefinitionError {
 /// computes one boolean per person per leaf.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Leaf {
-    Count { kind: EventKind, codes: Vec<String>, at_least: u32, from_day: i32, to_day: i32 },
-    DistinctAgencies { agencies: Vec<Agency>, at_least: u32, from_day: i32, to_day: i32 },
-    Diagnosis { groups: Vec<DiagnosisGroup>, to_day: i32 },
-    Age { min: Option<u32>, max: Option<u32>, index_year: i32 },
+    Count {
+        kind: EventKind,
+        codes: Vec<String>,
+        at_least: u32,
+        from_day: i32,
+        to_day: i32,
+    },
+    DistinctAgencies {
+        agencies: Vec<Agency>,
+        at_least: u32,
+        from_day: i32,
+        to_day: i32,
+    },
+    Diagnosis {
+        groups: Vec<DiagnosisGroup>,
+        to_day: i32,
+    },
+    Age {
+        min: Option<u32>,
+        max: Option<u32>,
+        index_year: i32,
+    },
 }
 
 impl CohortDefinition {
@@ -135,7 +153,12 @@ impl CohortDefinition {
     }
 
     pub fn validate(&self) -> Result<(), DefinitionError> {
-        let err = |path: &str, reason: &str| Err(DefinitionError { path: path.into(), reason: reason.into() });
+        let err = |path: &str, reason: &str| {
+            Err(DefinitionError {
+                path: path.into(),
+                reason: reason.into(),
+            })
+        };
         if self.schema != SCHEMA {
             return err("schema", &format!("expected {SCHEMA:?}"));
         }
@@ -172,21 +195,33 @@ impl CohortDefinition {
     /// Whether a person meets each criterion, given their leaf results in `leaves()` order.
     pub fn evaluate(&self, leaf_results: &[bool]) -> Vec<bool> {
         let mut at = 0;
-        self.criteria.iter().map(|c| evaluate_rule(&c.rule, leaf_results, &mut at)).collect()
+        self.criteria
+            .iter()
+            .map(|c| evaluate_rule(&c.rule, leaf_results, &mut at))
+            .collect()
     }
 
     /// A label for each criterion: its own, or one written from the rule.
     pub fn labels(&self) -> Vec<String> {
         self.criteria
             .iter()
-            .map(|c| if c.label.trim().is_empty() { describe(&c.rule) } else { c.label.clone() })
+            .map(|c| {
+                if c.label.trim().is_empty() {
+                    describe(&c.rule)
+                } else {
+                    c.label.clone()
+                }
+            })
             .collect()
     }
 }
 
 fn validate_rule(rule: &Rule, path: &str, depth: usize) -> Result<(), DefinitionError> {
     let err = |field: &str, reason: &str| {
-        Err(DefinitionError { path: format!("{path}{field}"), reason: reason.into() })
+        Err(DefinitionError {
+            path: format!("{path}{field}"),
+            reason: reason.into(),
+        })
     };
     if depth > 4 {
         return err("", "rules nest at most 4 deep");
@@ -194,7 +229,11 @@ fn validate_rule(rule: &Rule, path: &str, depth: usize) -> Result<(), Definition
     let window = |months: u32| (1..=240).contains(&months);
     match rule {
         Rule::AnyOf(rules) | Rule::AllOf(rules) => {
-            let name = if matches!(rule, Rule::AnyOf(_)) { "any_of" } else { "all_of" };
+            let name = if matches!(rule, Rule::AnyOf(_)) {
+                "any_of"
+            } else {
+                "all_of"
+            };
             if rules.is_empty() {
                 return err(&format!(".{name}"), "needs at least one rule");
             }
@@ -204,7 +243,10 @@ fn validate_rule(rule: &Rule, path: &str, depth: usize) -> Result<(), Definition
         }
         Rule::Count(c) => {
             if matches!(c.kind, EventKind::Diagnosis | EventKind::Outcome) {
-                return err(".count.kind", "count admissions, ward stays, contacts, referrals, detentions or agency contacts; use a diagnosis rule for diagnoses");
+                return err(
+                    ".count.kind",
+                    "count admissions, ward stays, contacts, referrals, detentions or agency contacts; use a diagnosis rule for diagnoses",
+                );
             }
             if c.at_least == 0 {
                 return err(".count.at_least", "must be at least 1");
@@ -214,13 +256,19 @@ fn validate_rule(rule: &Rule, path: &str, depth: usize) -> Result<(), Definition
             }
             for (i, code) in c.codes.iter().enumerate() {
                 if !code_fits(c.kind, code) {
-                    return err(&format!(".count.codes[{i}]"), &format!("{code:?} is not a {} code", c.kind.code()));
+                    return err(
+                        &format!(".count.codes[{i}]"),
+                        &format!("{code:?} is not a {} code", c.kind.code()),
+                    );
                 }
             }
         }
         Rule::DistinctAgencies(d) => {
             if d.at_least == 0 || d.at_least as usize > Agency::ALL.len() {
-                return err(".distinct_agencies.at_least", &format!("must be 1 to {}", Agency::ALL.len()));
+                return err(
+                    ".distinct_agencies.at_least",
+                    &format!("must be 1 to {}", Agency::ALL.len()),
+                );
             }
             if !window(d.within_months) {
                 return err(".distinct_agencies.within_months", "must be 1 to 240 months");
@@ -260,7 +308,10 @@ pub fn code_fits(kind: EventKind, code: &str) -> bool {
 
 /// The first day of a window of `months` ending on (and including) `index`.
 pub fn window_start(index: NaiveDate, months: u32) -> NaiveDate {
-    index.checked_sub_months(Months::new(months)).map(|d| d.succ_opt().unwrap_or(d)).unwrap_or(index)
+    index
+        .checked_sub_months(Months::new(months))
+        .map(|d| d.succ_opt().unwrap_or(d))
+        .unwrap_or(index)
 }
 
 fn collect_leaves(rule: &Rule, index: NaiveDate, out: &mut Vec<Leaf>) {
@@ -280,8 +331,15 @@ fn collect_leaves(rule: &Rule, index: NaiveDate, out: &mut Vec<Leaf>) {
             from_day: day_number(window_start(index, d.within_months)),
             to_day,
         }),
-        Rule::Diagnosis(d) => out.push(Leaf::Diagnosis { groups: d.groups.clone(), to_day }),
-        Rule::Age(a) => out.push(Leaf::Age { min: a.min, max: a.max, index_year: index.year() }),
+        Rule::Diagnosis(d) => out.push(Leaf::Diagnosis {
+            groups: d.groups.clone(),
+            to_day,
+        }),
+        Rule::Age(a) => out.push(Leaf::Age {
+            min: a.min,
+            max: a.max,
+            index_year: index.year(),
+        }),
     }
 }
 
@@ -295,8 +353,14 @@ fn normalise_code(kind: EventKind, code: &str) -> String {
 fn evaluate_rule(rule: &Rule, leaves: &[bool], at: &mut usize) -> bool {
     match rule {
         // Every child is visited, so leaf numbering stays aligned.
-        Rule::AnyOf(rules) => rules.iter().map(|r| evaluate_rule(r, leaves, at)).fold(false, |a, b| a | b),
-        Rule::AllOf(rules) => rules.iter().map(|r| evaluate_rule(r, leaves, at)).fold(true, |a, b| a & b),
+        Rule::AnyOf(rules) => rules
+            .iter()
+            .map(|r| evaluate_rule(r, leaves, at))
+            .fold(false, |a, b| a | b),
+        Rule::AllOf(rules) => rules
+            .iter()
+            .map(|r| evaluate_rule(r, leaves, at))
+            .fold(true, |a, b| a & b),
         _ => {
             let value = leaves.get(*at).copied().unwrap_or(false);
             *at += 1;
@@ -324,7 +388,14 @@ pub fn describe(rule: &Rule) -> String {
             let codes = if c.codes.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", c.codes.iter().map(|code| code_label(c.kind, code)).collect::<Vec<_>>().join(", "))
+                format!(
+                    " ({})",
+                    c.codes
+                        .iter()
+                        .map(|code| code_label(c.kind, code))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
             format!("{}+ {what}{codes} in {}", c.at_least, months(c.within_months))
         }
@@ -332,9 +403,16 @@ pub fn describe(rule: &Rule) -> String {
             let which = if d.agencies.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", d.agencies.iter().map(|a| a.label()).collect::<Vec<_>>().join(", "))
+                format!(
+                    " ({})",
+                    d.agencies.iter().map(|a| a.label()).collect::<Vec<_>>().join(", ")
+                )
             };
-            format!("contacts with {}+ agencies{which} in {}", d.at_least, months(d.within_months))
+            format!(
+                "contacts with {}+ agencies{which} in {}",
+                d.at_least,
+                months(d.within_months)
+            )
         }
         Rule::Diagnosis(d) => {
             let groups: Vec<String> = d.groups.iter().map(|g| lower_first(g.label())).collect();
@@ -358,7 +436,11 @@ fn lower_first(text: &str) -> String {
 }
 
 fn months(n: u32) -> String {
-    if n == 1 { "1 month".into() } else { format!("{n} months") }
+    if n == 1 {
+        "1 month".into()
+    } else {
+        format!("{n} months")
+    }
 }
 
 fn code_label(kind: EventKind, code: &str) -> String {
@@ -393,12 +475,18 @@ pub fn complex_needs_example(index_date: NaiveDate) -> CohortDefinition {
                         at_least: 3,
                         within_months: 24,
                     }),
-                    Rule::DistinctAgencies(DistinctAgenciesRule { at_least: 3, within_months: 12, agencies: vec![] }),
+                    Rule::DistinctAgencies(DistinctAgenciesRule {
+                        at_least: 3,
+                        within_months: 12,
+                        agencies: vec![],
+                    }),
                 ]),
             },
             Criterion {
                 label: "Co-occurring substance use".into(),
-                rule: Rule::Diagnosis(DiagnosisRule { groups: vec![DiagnosisGroup::Substance] }),
+                rule: Rule::Diagnosis(DiagnosisRule {
+                    groups: vec![DiagnosisGroup::Substance],
+                }),
             },
         ],
     }
@@ -422,7 +510,10 @@ mod tests {
             describe(&def.criteria[0].rule),
             "3+ admissions in 24 months, or contacts with 3+ agencies in 12 months"
         );
-        assert_eq!(describe(&def.criteria[1].rule), "a diagnosis of substance use (F10–F19)");
+        assert_eq!(
+            describe(&def.criteria[1].rule),
+            "a diagnosis of substance use (F10–F19)"
+        );
     }
 
     #[test]
@@ -430,11 +521,21 @@ mod tests {
         let def = complex_needs_example(index());
         let leaves = def.leaves();
         assert_eq!(leaves.len(), 3);
-        let Leaf::Count { from_day, to_day, .. } = &leaves[0] else { panic!() };
-        assert_eq!(crate::layout::from_day_number(*from_day), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+        let Leaf::Count { from_day, to_day, .. } = &leaves[0] else {
+            panic!()
+        };
+        assert_eq!(
+            crate::layout::from_day_number(*from_day),
+            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+        );
         assert_eq!(crate::layout::from_day_number(*to_day), index());
-        let Leaf::DistinctAgencies { from_day, .. } = &leaves[1] else { panic!() };
-        assert_eq!(crate::layout::from_day_number(*from_day), NaiveDate::from_ymd_opt(2025, 1, 1).unwrap());
+        let Leaf::DistinctAgencies { from_day, .. } = &leaves[1] else {
+            panic!()
+        };
+        assert_eq!(
+            crate::layout::from_day_number(*from_day),
+            NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()
+        );
         assert_eq!(def.evaluate(&[false, true, true]), vec![true, true]);
         assert_eq!(def.evaluate(&[false, false, true]), vec![false, true]);
         assert_eq!(def.evaluate(&[true, false, false]), vec![true, false]);

@@ -70,7 +70,11 @@ pub trait RecordsEngine: Send + Sync {
     ) -> BoxFuture<'_, Result<ImportDone, EngineError>>;
 
     /// Runs a cohort definition over the dataset's current version.
-    fn characterise(&self, dataset: String, def: CohortDefinition) -> BoxFuture<'_, Result<Characterisation, EngineError>>;
+    fn characterise(
+        &self,
+        dataset: String,
+        def: CohortDefinition,
+    ) -> BoxFuture<'_, Result<Characterisation, EngineError>>;
 
     /// The version in use, if any.
     fn status(&self, dataset: &str) -> Result<Option<DatasetStatus>, EngineError>;

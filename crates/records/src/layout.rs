@@ -54,14 +54,28 @@ pub struct Column {
 }
 
 const fn col(name: &'static str, required: bool, meaning: &'static str) -> Column {
-    Column { name, required, identifying: false, meaning }
+    Column {
+        name,
+        required,
+        identifying: false,
+        meaning,
+    }
 }
 
 const fn ident(name: &'static str, meaning: &'static str) -> Column {
-    Column { name, required: false, identifying: true, meaning }
+    Column {
+        name,
+        required: false,
+        identifying: true,
+        meaning,
+    }
 }
 
-const SOURCE_ID: Column = col("source_id", true, "the person's id in the source system (pseudonymised on import)");
+const SOURCE_ID: Column = col(
+    "source_id",
+    true,
+    "the person's id in the source system (pseudonymised on import)",
+);
 
 impl FileKind {
     pub const ALL: [FileKind; 9] = [
@@ -93,76 +107,136 @@ impl FileKind {
 
     pub fn columns(self) -> &'static [Column] {
         match self {
-            FileKind::People => const { &[
-                SOURCE_ID,
-                col("year_of_birth", false, "four-digit year; required unless date_of_birth is given"),
-                col("sex", true, "female, male, intersex, not_stated"),
-                col("gender", false, "woman, man, non_binary, other, not_stated"),
-                col("ethnicity", true, "NHS ethnic category code A–S, Z (not stated) or 99 (not known)"),
-                col("deprivation_decile", false, "Index of Multiple Deprivation decile, 1 (most deprived) to 10"),
-                ident("name", "dropped on import"),
-                ident("nhs_number", "dropped on import"),
-                ident("date_of_birth", "dropped on import after its year is taken"),
-                ident("postcode", "dropped on import"),
-                ident("address", "dropped on import"),
-            ] },
-            FileKind::Diagnoses => const { &[
-                SOURCE_ID,
-                col("date", true, "date recorded, YYYY-MM-DD"),
-                col("icd10", true, "ICD-10 code, e.g. F20.0"),
-            ] },
-            FileKind::Referrals => const { &[
-                SOURCE_ID,
-                col("date", true, "date received, YYYY-MM-DD"),
-                col("service", true, "service referred to (see the service list)"),
-                col("source", true, "gp, self, carer, ae, police, criminal_justice, social_care, housing, mental_health, other"),
-            ] },
-            FileKind::Contacts => const { &[
-                SOURCE_ID,
-                col("date", true, "YYYY-MM-DD"),
-                col("service", true, "service or team type"),
-                col("duration_minutes", false, "whole minutes, 0–1440"),
-                col("attended", true, "yes or no (did not attend)"),
-            ] },
-            FileKind::Spells => const { &[
-                SOURCE_ID,
-                col("spell_id", true, "the spell's id in the source system, unique in the file"),
-                col("admitted", true, "admission date, YYYY-MM-DD"),
-                col("discharged", false, "discharge date; empty while still in hospital"),
-            ] },
-            FileKind::WardStays => const { &[
-                SOURCE_ID,
-                col("spell_id", true, "the spell this stay belongs to"),
-                col("ward", true, "acute, picu, forensic, rehabilitation"),
-                col("start", true, "YYYY-MM-DD"),
-                col("end", false, "YYYY-MM-DD; empty while still on the ward"),
-            ] },
-            FileKind::Detentions => const { &[
-                SOURCE_ID,
-                col("section", true, "Mental Health Act power, e.g. s2, s3, s136, cto"),
-                col("start", true, "YYYY-MM-DD"),
-                col("end", false, "YYYY-MM-DD; empty while it continues"),
-            ] },
-            FileKind::AgencyContacts => const { &[
-                SOURCE_ID,
-                col("date", true, "YYYY-MM-DD"),
-                col(
-                    "agency",
-                    true,
-                    "ae, ambulance, police, custody, housing_support, social_care, gp, prison, voluntary",
-                ),
-                col(
-                    "quantity",
-                    false,
-                    "units of contact, default 1 (nights for custody and prison, weeks for housing support)",
-                ),
-            ] },
-            FileKind::Outcomes => const { &[
-                SOURCE_ID,
-                col("date", true, "YYYY-MM-DD"),
-                col("measure", true, "measure code, e.g. eq5d_utility, honos_total, wemwbs, phq9"),
-                col("value", true, "the score; eq5d_utility between -0.6 and 1"),
-            ] },
+            FileKind::People => {
+                const {
+                    &[
+                        SOURCE_ID,
+                        col(
+                            "year_of_birth",
+                            false,
+                            "four-digit year; required unless date_of_birth is given",
+                        ),
+                        col("sex", true, "female, male, intersex, not_stated"),
+                        col("gender", false, "woman, man, non_binary, other, not_stated"),
+                        col(
+                            "ethnicity",
+                            true,
+                            "NHS ethnic category code A–S, Z (not stated) or 99 (not known)",
+                        ),
+                        col(
+                            "deprivation_decile",
+                            false,
+                            "Index of Multiple Deprivation decile, 1 (most deprived) to 10",
+                        ),
+                        ident("name", "dropped on import"),
+                        ident("nhs_number", "dropped on import"),
+                        ident("date_of_birth", "dropped on import after its year is taken"),
+                        ident("postcode", "dropped on import"),
+                        ident("address", "dropped on import"),
+                    ]
+                }
+            }
+            FileKind::Diagnoses => {
+                const {
+                    &[
+                        SOURCE_ID,
+                        col("date", true, "date recorded, YYYY-MM-DD"),
+                        col("icd10", true, "ICD-10 code, e.g. F20.0"),
+                    ]
+                }
+            }
+            FileKind::Referrals => {
+                const {
+                    &[
+                        SOURCE_ID,
+                        col("date", true, "date received, YYYY-MM-DD"),
+                        col("service", true, "service referred to (see the service list)"),
+                        col(
+                            "source",
+                            true,
+                            "gp, self, carer, ae, police, criminal_justice, social_care, housing, mental_health, other",
+                        ),
+                    ]
+                }
+            }
+            FileKind::Contacts => {
+                const {
+                    &[
+                        SOURCE_ID,
+                        col("date", true, "YYYY-MM-DD"),
+                        col("service", true, "service or team type"),
+                        col("duration_minutes", false, "whole minutes, 0–1440"),
+                        col("attended", true, "yes or no (did not attend)"),
+                    ]
+                }
+            }
+            FileKind::Spells => {
+                const {
+                    &[
+                        SOURCE_ID,
+                        col(
+                            "spell_id",
+                            true,
+                            "the spell's id in the source system, unique in the file",
+                        ),
+                        col("admitted", true, "admission date, YYYY-MM-DD"),
+                        col("discharged", false, "discharge date; empty while still in hospital"),
+                    ]
+                }
+            }
+            FileKind::WardStays => {
+                const {
+                    &[
+                        SOURCE_ID,
+                        col("spell_id", true, "the spell this stay belongs to"),
+                        col("ward", true, "acute, picu, forensic, rehabilitation"),
+                        col("start", true, "YYYY-MM-DD"),
+                        col("end", false, "YYYY-MM-DD; empty while still on the ward"),
+                    ]
+                }
+            }
+            FileKind::Detentions => {
+                const {
+                    &[
+                        SOURCE_ID,
+                        col("section", true, "Mental Health Act power, e.g. s2, s3, s136, cto"),
+                        col("start", true, "YYYY-MM-DD"),
+                        col("end", false, "YYYY-MM-DD; empty while it continues"),
+                    ]
+                }
+            }
+            FileKind::AgencyContacts => {
+                const {
+                    &[
+                        SOURCE_ID,
+                        col("date", true, "YYYY-MM-DD"),
+                        col(
+                            "agency",
+                            true,
+                            "ae, ambulance, police, custody, housing_support, social_care, gp, prison, voluntary",
+                        ),
+                        col(
+                            "quantity",
+                            false,
+                            "units of contact, default 1 (nights for custody and prison, weeks for housing support)",
+                        ),
+                    ]
+                }
+            }
+            FileKind::Outcomes => {
+                const {
+                    &[
+                        SOURCE_ID,
+                        col("date", true, "YYYY-MM-DD"),
+                        col(
+                            "measure",
+                            true,
+                            "measure code, e.g. eq5d_utility, honos_total, wemwbs, phq9",
+                        ),
+                        col("value", true, "the score; eq5d_utility between -0.6 and 1"),
+                    ]
+                }
+            }
         }
     }
 
@@ -215,7 +289,10 @@ impl Header {
                 let expected: Vec<&str> = columns.iter().map(|c| c.name).collect();
                 return Err(reject(
                     Some(name),
-                    format!("unknown column {name:?}; this file's columns are {}", expected.join(", ")),
+                    format!(
+                        "unknown column {name:?}; this file's columns are {}",
+                        expected.join(", ")
+                    ),
                 ));
             };
             if let Some(slot) = positions.get_mut(known) {
@@ -227,10 +304,17 @@ impl Header {
         }
         for (column, position) in columns.iter().zip(&positions) {
             if column.required && position.is_none() {
-                return Err(reject(Some(column.name), "required column is missing from the header".into()));
+                return Err(reject(
+                    Some(column.name),
+                    "required column is missing from the header".into(),
+                ));
             }
         }
-        Ok(Header { kind, file: file.to_string(), positions })
+        Ok(Header {
+            kind,
+            file: file.to_string(),
+            positions,
+        })
     }
 
     pub fn kind(&self) -> FileKind {
@@ -244,7 +328,12 @@ impl Header {
     /// A cursor over one line, which turns each field into a typed value or a rejection that
     /// names the file, line and column.
     pub fn line<'a, R: Row + ?Sized>(&'a self, line: u64, row: &'a R, ctx: &'a Context) -> Line<'a, R> {
-        Line { header: self, line, row, ctx }
+        Line {
+            header: self,
+            line,
+            row,
+            ctx,
+        }
     }
 }
 
@@ -289,7 +378,8 @@ impl<R: Row + ?Sized> Line<'_, R> {
     }
 
     pub fn required(&self, name: &str) -> Result<&str, Rejection> {
-        self.text(name).ok_or_else(|| self.reject(name, "is empty but required"))
+        self.text(name)
+            .ok_or_else(|| self.reject(name, "is empty but required"))
     }
 
     fn coded<T>(&self, name: &str, parse: impl Fn(&str) -> Result<T, UnknownCode>) -> Result<T, Rejection> {
@@ -301,7 +391,9 @@ impl<R: Row + ?Sized> Line<'_, R> {
         name: &str,
         parse: impl Fn(&str) -> Result<T, UnknownCode>,
     ) -> Result<Option<T>, Rejection> {
-        self.text(name).map(|v| parse(v).map_err(|e| self.reject(name, e.to_string()))).transpose()
+        self.text(name)
+            .map(|v| parse(v).map_err(|e| self.reject(name, e.to_string())))
+            .transpose()
     }
 
     pub fn date(&self, name: &str) -> Result<NaiveDate, Rejection> {
@@ -338,10 +430,7 @@ impl<R: Row + ?Sized> Line<'_, R> {
             .parse::<i64>()
             .map_err(|_| self.reject(name, format!("{:?} is not a whole number", clip(value))))?;
         if !range.contains(&parsed) {
-            return Err(self.reject(
-                name,
-                format!("{parsed} is outside {}–{}", range.start(), range.end()),
-            ));
+            return Err(self.reject(name, format!("{parsed} is outside {}–{}", range.start(), range.end())));
         }
         Ok(parsed)
     }
@@ -372,7 +461,10 @@ impl<R: Row + ?Sized> Line<'_, R> {
             }
             (None, Some(y)) => y,
             (None, None) => {
-                return Err(self.reject("year_of_birth", "is empty, and there is no date_of_birth to take it from"));
+                return Err(self.reject(
+                    "year_of_birth",
+                    "is empty, and there is no date_of_birth to take it from",
+                ));
             }
         };
         if let (Some(stated), Some(from_dob)) = (self.text("year_of_birth"), dob_year)
@@ -608,7 +700,9 @@ mod tests {
     use super::*;
 
     fn ctx() -> Context {
-        Context { today: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap() }
+        Context {
+            today: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        }
     }
 
     #[test]
@@ -618,7 +712,10 @@ mod tests {
         assert!(err.reason.contains("unknown column"));
         let err = Header::new(FileKind::People, "people.csv", &["source_id", "sex"]).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("ethnicity"));
-        assert_eq!(err.to_string(), "people.csv line 1, field ethnicity: required column is missing from the header");
+        assert_eq!(
+            err.to_string(),
+            "people.csv line 1, field ethnicity: required column is missing from the header"
+        );
     }
 
     #[test]
@@ -626,10 +723,28 @@ mod tests {
         let h = Header::new(
             FileKind::People,
             "people.csv",
-            &["source_id", "name", "nhs_number", "date_of_birth", "postcode", "sex", "ethnicity", "deprivation_decile"],
+            &[
+                "source_id",
+                "name",
+                "nhs_number",
+                "date_of_birth",
+                "postcode",
+                "sex",
+                "ethnicity",
+                "deprivation_decile",
+            ],
         )
         .unwrap();
-        let row: &[&str] = &["S1", "Ann Example", "999 000 0001", "1980-04-02", "ZZ99 9ZZ", "female", "n", "3"];
+        let row: &[&str] = &[
+            "S1",
+            "Ann Example",
+            "999 000 0001",
+            "1980-04-02",
+            "ZZ99 9ZZ",
+            "female",
+            "n",
+            "3",
+        ];
         let c = ctx();
         let person = h.line(2, row, &c).person().unwrap();
         assert_eq!(
@@ -647,11 +762,19 @@ mod tests {
 
     #[test]
     fn bad_fields_are_rejected_with_file_line_and_field() {
-        let h = Header::new(FileKind::Spells, "spells.csv", &["source_id", "spell_id", "admitted", "discharged"]).unwrap();
+        let h = Header::new(
+            FileKind::Spells,
+            "spells.csv",
+            &["source_id", "spell_id", "admitted", "discharged"],
+        )
+        .unwrap();
         let c = ctx();
         let row: &[&str] = &["S1", "SP1", "2024-03-10", "2024-03-01"];
         let err = h.line(7, row, &c).event().unwrap_err();
-        assert_eq!(err.to_string(), "spells.csv line 7, field discharged: 2024-03-01 is before the start, 2024-03-10");
+        assert_eq!(
+            err.to_string(),
+            "spells.csv line 7, field discharged: 2024-03-01 is before the start, 2024-03-10"
+        );
         let row: &[&str] = &["S1", "SP1", "10/03/2024", ""];
         let err = h.line(8, row, &c).event().unwrap_err();
         assert_eq!(err.field.as_deref(), Some("admitted"));
@@ -659,18 +782,31 @@ mod tests {
         let row: &[&str] = &["S1", "SP1", "2027-01-01", ""];
         assert!(h.line(9, row, &c).event().unwrap_err().reason.contains("future"));
 
-        let h = Header::new(FileKind::Contacts, "contacts.csv", &["source_id", "date", "service", "attended", "duration_minutes"])
-            .unwrap();
+        let h = Header::new(
+            FileKind::Contacts,
+            "contacts.csv",
+            &["source_id", "date", "service", "attended", "duration_minutes"],
+        )
+        .unwrap();
         let row: &[&str] = &["S1", "2024-01-01", "cmht", "maybe", "30"];
-        assert_eq!(h.line(3, row, &c).event().unwrap_err().field.as_deref(), Some("attended"));
+        assert_eq!(
+            h.line(3, row, &c).event().unwrap_err().field.as_deref(),
+            Some("attended")
+        );
         let row: &[&str] = &["S1", "2024-01-01", "cmht", "yes", "thirty"];
-        assert_eq!(h.line(3, row, &c).event().unwrap_err().field.as_deref(), Some("duration_minutes"));
+        assert_eq!(
+            h.line(3, row, &c).event().unwrap_err().field.as_deref(),
+            Some("duration_minutes")
+        );
         let row: &[&str] = &["S1", "2024-01-01", "dentist", "yes", "30"];
         let err = h.line(3, row, &c).event().unwrap_err();
         assert!(err.reason.starts_with("unknown service \"dentist\""), "{}", err.reason);
         // A short row: a missing required field is named.
         let row: &[&str] = &["S1", "2024-01-01"];
-        assert_eq!(h.line(4, row, &c).event().unwrap_err().field.as_deref(), Some("service"));
+        assert_eq!(
+            h.line(4, row, &c).event().unwrap_err().field.as_deref(),
+            Some("service")
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@
 
 pub mod characterise;
 pub mod codes;
-pub mod engine;
 pub mod cohort;
+pub mod engine;
 pub mod layout;
 pub mod pathways;
 pub mod pseudonym;

@@ -86,7 +86,9 @@ pub fn count<'a>(people: impl IntoIterator<Item = &'a [(i32, String)]>, max_step
             continue;
         }
         let steps: Vec<String> = seq.iter().map(|(_, s)| s.clone()).collect();
-        let entry = groups.entry(steps).or_insert_with(|| (0, vec![Vec::new(); seq.len().saturating_sub(1)]));
+        let entry = groups
+            .entry(steps)
+            .or_insert_with(|| (0, vec![Vec::new(); seq.len().saturating_sub(1)]));
         entry.0 += 1;
         for (gap, pair) in entry.1.iter_mut().zip(seq.windows(2)) {
             if let [(a, _), (b, _)] = pair {
@@ -150,7 +152,11 @@ pub fn publish(all: &[Pathway], top: usize, d: &Disclosure) -> PublishedPathways
             (p, count)
         })
         .collect();
-    PublishedPathways { shown, other: published.next().flatten(), total: published.next().flatten() }
+    PublishedPathways {
+        shown,
+        other: published.next().flatten(),
+        total: published.next().flatten(),
+    }
 }
 
 #[cfg(test)]
@@ -163,7 +169,14 @@ mod tests {
 
     #[test]
     fn each_service_is_a_step_at_its_first_use_and_gaps_are_medians() {
-        let a = ev(&[(0, "urgent"), (1, "urgent"), (3, "crisis"), (8, "urgent"), (10, "admission"), (40, "community")]);
+        let a = ev(&[
+            (0, "urgent"),
+            (1, "urgent"),
+            (3, "crisis"),
+            (8, "urgent"),
+            (10, "admission"),
+            (40, "community"),
+        ]);
         let b = ev(&[(5, "urgent"), (10, "crisis"), (12, "crisis"), (30, "admission")]);
         let c = ev(&[(0, "community")]);
         let counted = count([a.as_slice(), b.as_slice(), c.as_slice()], 3);
@@ -180,7 +193,11 @@ mod tests {
 
     #[test]
     fn rare_pathways_are_pooled_and_cannot_be_recovered() {
-        let p = |n: u64, s: &str| Pathway { steps: vec![s.into()], people: n, median_days: vec![] };
+        let p = |n: u64, s: &str| Pathway {
+            steps: vec![s.into()],
+            people: n,
+            median_days: vec![],
+        };
         let all = vec![p(30, "a"), p(12, "b"), p(3, "c")];
         let out = publish(&all, 10, &Disclosure::default());
         // "c" (3) goes to other; other = 3 is hidden, so the smallest shown (12) is hidden too.

@@ -20,7 +20,9 @@ impl std::fmt::Debug for PseudonymKey {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
-    #[error("the pseudonymisation key file does not hold hex digits (it should hold 64 or more, as `cocare records keygen` writes)")]
+    #[error(
+        "the pseudonymisation key file does not hold hex digits (it should hold 64 or more, as `cocare records keygen` writes)"
+    )]
     NotHex,
     #[error("the pseudonymisation key is {0} bytes; it must be at least 32 (64 hex digits)")]
     TooShort(usize),

@@ -48,8 +48,12 @@ impl Rate {
         use crate::codes::{Agency, Section, Service, Ward};
         let label = match self.kind {
             EventKind::Contact => Service::parse(&self.code).map(|s| s.label().to_string()).ok(),
-            EventKind::WardStay => Ward::parse(&self.code).map(|w| format!("Ward stays: {}", w.label().to_lowercase())).ok(),
-            EventKind::Detention => Section::parse(&self.code).map(|s| format!("Detention: {}", s.label())).ok(),
+            EventKind::WardStay => Ward::parse(&self.code)
+                .map(|w| format!("Ward stays: {}", w.label().to_lowercase()))
+                .ok(),
+            EventKind::Detention => Section::parse(&self.code)
+                .map(|s| format!("Detention: {}", s.label()))
+                .ok(),
             EventKind::Agency => Agency::parse(&self.code).map(|a| a.label().to_string()).ok(),
             EventKind::Admission if self.code == "bed_days" => Some("Bed days".to_string()),
             EventKind::Admission => Some("Hospital admissions".to_string()),
@@ -102,9 +106,19 @@ pub struct PublishedRow {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Cell {
     /// n and % of the group's N (missing included in the denominator).
-    Count { n: Published, percent: Option<f64> },
-    MeanSd { mean: Option<f64>, sd: Option<f64> },
-    MedianIqr { median: Option<f64>, q1: Option<f64>, q3: Option<f64> },
+    Count {
+        n: Published,
+        percent: Option<f64>,
+    },
+    MeanSd {
+        mean: Option<f64>,
+        sd: Option<f64>,
+    },
+    MedianIqr {
+        median: Option<f64>,
+        q1: Option<f64>,
+        q3: Option<f64>,
+    },
     /// Hidden because too few people have a value.
     Hidden,
 }
@@ -112,12 +126,28 @@ pub enum Cell {
 impl Cell {
     pub fn text(&self) -> String {
         match self {
-            Cell::Count { n: Some(n), percent: Some(p) } => format!("{n} ({p:.1}%)"),
-            Cell::Count { n: Some(n), percent: None } => n.to_string(),
+            Cell::Count {
+                n: Some(n),
+                percent: Some(p),
+            } => format!("{n} ({p:.1}%)"),
+            Cell::Count {
+                n: Some(n),
+                percent: None,
+            } => n.to_string(),
             Cell::Count { n: None, .. } | Cell::Hidden => "[c]".into(),
-            Cell::MeanSd { mean: Some(m), sd: Some(s) } => format!("{m:.1} ({s:.1})"),
-            Cell::MeanSd { mean: Some(m), sd: None } => format!("{m:.1} (–)"),
-            Cell::MedianIqr { median: Some(m), q1: Some(a), q3: Some(b) } => format!("{m:.1} [{a:.1}, {b:.1}]"),
+            Cell::MeanSd {
+                mean: Some(m),
+                sd: Some(s),
+            } => format!("{m:.1} ({s:.1})"),
+            Cell::MeanSd {
+                mean: Some(m),
+                sd: None,
+            } => format!("{m:.1} (–)"),
+            Cell::MedianIqr {
+                median: Some(m),
+                q1: Some(a),
+                q3: Some(b),
+            } => format!("{m:.1} [{a:.1}, {b:.1}]"),
             _ => "–".into(),
         }
     }
@@ -147,6 +177,7 @@ pub fn disclosure_note(d: &Disclosure) -> String {
 
 impl Characterisation {
     /// Applies disclosure control to everything.
+    #[allow(clippy::indexing_slicing)] // `g`/`group` is 0 or 1 and indexes `[_; 2]` arrays
     pub fn publish(&self, d: &Disclosure) -> PublishedReport {
         let n = self.table1.n;
         let group_n = [d.single(n[0]), d.single(n[1])];
@@ -163,7 +194,10 @@ impl Characterisation {
             previous = step.remaining;
         }
         let round_attrition = d.mode == Mode::Round || any_small;
-        let rounder = Disclosure { threshold: d.threshold, mode: Mode::Round };
+        let rounder = Disclosure {
+            threshold: d.threshold,
+            mode: Mode::Round,
+        };
         let show = |c: u64| if round_attrition { rounder.single(c) } else { Some(c) };
         let mut previous = self.population;
         let attrition = self
@@ -192,7 +226,11 @@ impl Characterisation {
                 let mut per = [None, None];
                 for g in 0..2 {
                     if people[g].is_some() && group_n[g].is_some() {
-                        events[g] = if d.mode == Mode::Round { Some(d.round(r.events[g])) } else { Some(r.events[g]) };
+                        events[g] = if d.mode == Mode::Round {
+                            Some(d.round(r.events[g]))
+                        } else {
+                            Some(r.events[g])
+                        };
                         per[g] = (person_years[g] > 0.0).then(|| r.events[g] as f64 / person_years[g]);
                     }
                 }
@@ -231,6 +269,7 @@ impl Characterisation {
     }
 }
 
+#[allow(clippy::indexing_slicing)] // `g`/`group` is 0 or 1 and indexes `[_; 2]` arrays
 fn publish_table1(t: &Table1, d: &Disclosure, group_n: [Published; 2]) -> Vec<PublishedRow> {
     let mut out = Vec::new();
     for row in &t.rows {
@@ -240,14 +279,21 @@ fn publish_table1(t: &Table1, d: &Disclosure, group_n: [Published; 2]) -> Vec<Pu
                 let cells_for = |make: &dyn Fn(usize) -> Cell| [make(0), make(1)];
                 let mean = cells_for(&|g| {
                     if visible(g) {
-                        Cell::MeanSd { mean: groups[g].mean, sd: groups[g].sd }
+                        Cell::MeanSd {
+                            mean: groups[g].mean,
+                            sd: groups[g].sd,
+                        }
                     } else {
                         Cell::Hidden
                     }
                 });
                 let median = cells_for(&|g| {
                     if visible(g) {
-                        Cell::MedianIqr { median: groups[g].median, q1: groups[g].q1, q3: groups[g].q3 }
+                        Cell::MedianIqr {
+                            median: groups[g].median,
+                            q1: groups[g].q1,
+                            q3: groups[g].q3,
+                        }
                     } else {
                         Cell::Hidden
                     }
@@ -255,21 +301,56 @@ fn publish_table1(t: &Table1, d: &Disclosure, group_n: [Published; 2]) -> Vec<Pu
                 let missing: [Cell; 2] = [0, 1].map(|g| {
                     let (n, m) = (groups[g].n, groups[g].missing);
                     let published = d.protect(&[n, m], &[vec![0, 1]]);
-                    let shown = if group_n[g].is_some() { published.get(1).copied().flatten() } else { None };
-                    Cell::Count { n: shown, percent: shown.map(|m| percent(m, n + groups[g].missing)) }
+                    let shown = if group_n[g].is_some() {
+                        published.get(1).copied().flatten()
+                    } else {
+                        None
+                    };
+                    Cell::Count {
+                        n: shown,
+                        percent: shown.map(|m| percent(m, n + groups[g].missing)),
+                    }
                 });
                 let smd_shown = if visible(0) && visible(1) { *smd } else { None };
-                out.push(PublishedRow { variable: name.clone(), line: "mean (SD)".into(), cells: mean, smd: smd_shown, first: true });
-                out.push(PublishedRow { variable: name.clone(), line: "median [IQR]".into(), cells: median, smd: None, first: false });
-                out.push(PublishedRow { variable: name.clone(), line: "missing".into(), cells: missing, smd: None, first: false });
+                out.push(PublishedRow {
+                    variable: name.clone(),
+                    line: "mean (SD)".into(),
+                    cells: mean,
+                    smd: smd_shown,
+                    first: true,
+                });
+                out.push(PublishedRow {
+                    variable: name.clone(),
+                    line: "median [IQR]".into(),
+                    cells: median,
+                    smd: None,
+                    first: false,
+                });
+                out.push(PublishedRow {
+                    variable: name.clone(),
+                    line: "missing".into(),
+                    cells: missing,
+                    smd: None,
+                    first: false,
+                });
             }
-            Row::Categorical { name, levels, missing, smd, binary } => {
+            Row::Categorical {
+                name,
+                levels,
+                missing,
+                smd,
+                binary,
+            } => {
                 let mut published: [Vec<Published>; 2] = [Vec::new(), Vec::new()];
                 for g in 0..2 {
                     let mut cells: Vec<u64> = levels.iter().map(|l| l.counts[g]).collect();
                     cells.push(missing[g]);
                     let all: Vec<usize> = (0..cells.len()).collect();
-                    published[g] = if group_n[g].is_some() { d.protect(&cells, &[all]) } else { vec![None; cells.len()] };
+                    published[g] = if group_n[g].is_some() {
+                        d.protect(&cells, &[all])
+                    } else {
+                        vec![None; cells.len()]
+                    };
                 }
                 let any_hidden = published.iter().flatten().any(Option::is_none);
                 let totals = [0, 1].map(|g| levels.iter().map(|l| l.counts[g]).sum::<u64>() + missing[g]);
@@ -279,9 +360,16 @@ fn publish_table1(t: &Table1, d: &Disclosure, group_n: [Published; 2]) -> Vec<Pu
                         Mode::Round => published[g].iter().flatten().sum::<u64>(),
                         Mode::Suppress => totals[g],
                     };
-                    Cell::Count { n, percent: n.map(|n| percent(n, denominator)) }
+                    Cell::Count {
+                        n,
+                        percent: n.map(|n| percent(n, denominator)),
+                    }
                 };
-                let smd = if !any_hidden && d.mode == Mode::Suppress { *smd } else { None };
+                let smd = if !any_hidden && d.mode == Mode::Suppress {
+                    *smd
+                } else {
+                    None
+                };
                 if *binary {
                     // Only "yes" is shown; "no" and missing stay in the sums above.
                     out.push(PublishedRow {
@@ -323,6 +411,7 @@ fn percent(n: u64, of: u64) -> f64 {
 
 impl PublishedReport {
     /// Table 1 as CSV: variable, line, the two groups, SMD. Hidden cells read "[c]".
+    #[allow(clippy::indexing_slicing)] // `g`/`group` is 0 or 1 and indexes `[_; 2]` arrays
     pub fn table1_csv(&self) -> String {
         let mut out = String::new();
         let n = |g: usize| self.n[g].map(|n| n.to_string()).unwrap_or_else(|| "[c]".into());
@@ -352,8 +441,16 @@ pub fn csv_line(fields: &[String]) -> String {
         .iter()
         .map(|f| {
             // A leading =, +, - or @ would be read as a formula by a spreadsheet.
-            let f = if f.starts_with(['=', '+', '@']) { format!("'{f}") } else { f.clone() };
-            if f.contains([',', '"', '\n', '\r']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f }
+            let f = if f.starts_with(['=', '+', '@']) {
+                format!("'{f}")
+            } else {
+                f.clone()
+            };
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f
+            }
         })
         .collect();
     format!("{}\n", quoted.join(","))
@@ -366,16 +463,24 @@ mod tests {
 
     fn report(cohort: usize, rest: usize) -> Characterisation {
         let flags: Vec<bool> = (0..cohort + rest).map(|i| i < cohort).collect();
-        let sex: Vec<Option<u16>> = (0..cohort + rest).map(|i| Some(if i % 4 == 0 { 1 } else { 0 })).collect();
+        let sex: Vec<Option<u16>> = (0..cohort + rest)
+            .map(|i| Some(if i % 4 == 0 { 1 } else { 0 }))
+            .collect();
         let age: Vec<Option<f64>> = (0..cohort + rest).map(|i| Some(20.0 + i as f64)).collect();
         let t = table1(
             ["Cohort".into(), "Everyone else".into()],
             &flags,
             &[
-                Variable { name: "Age".into(), values: Values::Continuous(age) },
+                Variable {
+                    name: "Age".into(),
+                    values: Values::Continuous(age),
+                },
                 Variable {
                     name: "Sex".into(),
-                    values: Values::Categorical { levels: vec!["Female".into(), "Male".into()], values: sex },
+                    values: Values::Categorical {
+                        levels: vec!["Female".into(), "Male".into()],
+                        values: sex,
+                    },
                 },
             ],
         );
@@ -384,9 +489,18 @@ mod tests {
             index_date: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
             window_months: 24,
             population: (cohort + rest) as u64,
-            attrition: vec![AttritionStep { label: "x".into(), remaining: cohort as u64, alone: cohort as u64 }],
+            attrition: vec![AttritionStep {
+                label: "x".into(),
+                remaining: cohort as u64,
+                alone: cohort as u64,
+            }],
             table1: t,
-            rates: vec![Rate { kind: EventKind::Agency, code: "police".into(), people: [3, 40], events: [9, 50] }],
+            rates: vec![Rate {
+                kind: EventKind::Agency,
+                code: "police".into(),
+                people: [3, 40],
+                events: [9, 50],
+            }],
             pathways: vec![],
         }
     }
@@ -406,7 +520,10 @@ mod tests {
         assert_eq!(police.events[0], None);
         assert!((police.per_person_year[1].unwrap() - 50.0 / 180.0).abs() < 1e-12);
         let csv = published.table1_csv();
-        assert!(csv.starts_with("variable,statistic,Cohort (n=10),Everyone else (n=90),smd\n"), "{csv}");
+        assert!(
+            csv.starts_with("variable,statistic,Cohort (n=10),Everyone else (n=90),smd\n"),
+            "{csv}"
+        );
         assert!(csv.contains("Age,mean (SD),24.5 (3.0),"), "{csv}");
     }
 
@@ -414,13 +531,21 @@ mod tests {
     fn a_cohort_smaller_than_the_threshold_shows_nothing_about_itself() {
         let published = report(4, 96).publish(&Disclosure::default());
         assert_eq!(published.n[0], None);
-        assert!(published.table1.iter().all(|r| r.cells[0].text() == "[c]" || r.cells[0].text() == "–"));
+        assert!(
+            published
+                .table1
+                .iter()
+                .all(|r| r.cells[0].text() == "[c]" || r.cells[0].text() == "–")
+        );
         assert!(published.attrition_rounded);
         assert_eq!(published.attrition[0].remaining, Some(5));
     }
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_line(&["a,b".into(), "=1+1".into(), "say \"hi\"".into()]), "\"a,b\",'=1+1,\"say \"\"hi\"\"\"\n");
+        assert_eq!(
+            csv_line(&["a,b".into(), "=1+1".into(), "say \"hi\"".into()]),
+            "\"a,b\",'=1+1,\"say \"\"hi\"\"\"\n"
+        );
     }
 }

@@ -25,7 +25,10 @@ pub struct Disclosure {
 
 impl Default for Disclosure {
     fn default() -> Self {
-        Disclosure { threshold: 5, mode: Mode::Suppress }
+        Disclosure {
+            threshold: 5,
+            mode: Mode::Suppress,
+        }
     }
 }
 
@@ -123,10 +126,43 @@ mod tests {
 
     #[test]
     fn rounding_mode_rounds_every_count_to_the_base() {
-        let d = Disclosure { threshold: 5, mode: Mode::Round };
-        assert_eq!(d.protect(&[2, 3, 7, 12, 13], &[]), vec![Some(0), Some(5), Some(5), Some(10), Some(15)]);
+        let d = Disclosure {
+            threshold: 5,
+            mode: Mode::Round,
+        };
+        assert_eq!(
+            d.protect(&[2, 3, 7, 12, 13], &[]),
+            vec![Some(0), Some(5), Some(5), Some(10), Some(15)]
+        );
         assert_eq!(d.single(0), Some(0));
         assert_eq!(Disclosure::default().single(4), None);
         assert_eq!(Disclosure::default().single(5), Some(5));
+    }
+
+    proptest::proptest! {
+        /// Whatever the counts: every shown count is safe, and no published sum has exactly one
+        /// hidden cell (which subtraction would recover).
+        #[test]
+        fn no_hidden_count_can_be_recovered_from_a_sum(
+            cells in proptest::collection::vec(0u64..40, 2..12),
+            threshold in 2u64..8,
+            split in 2usize..6,
+        ) {
+            let d = Disclosure { threshold, mode: Mode::Suppress };
+            // Two overlapping sums: all cells, and the first `split` of them.
+            let n = cells.len();
+            let sums = vec![(0..n).collect::<Vec<_>>(), (0..split.min(n)).collect()];
+            let out = d.protect(&cells, &sums);
+            for (c, o) in cells.iter().zip(&out) {
+                if let Some(shown) = o {
+                    proptest::prop_assert!(d.safe(*shown));
+                    proptest::prop_assert_eq!(shown, c);
+                }
+            }
+            for sum in &sums {
+                let hidden = sum.iter().filter(|i| out[**i].is_none()).count();
+                proptest::prop_assert!(hidden != 1, "{:?} {:?} {:?}", cells, sum, out);
+            }
+        }
     }
 }

@@ -14,7 +14,10 @@ use serde::Serialize;
 pub enum Values {
     Continuous(Vec<Option<f64>>),
     /// Level index per person, `None` for missing.
-    Categorical { levels: Vec<String>, values: Vec<Option<u16>> },
+    Categorical {
+        levels: Vec<String>,
+        values: Vec<Option<u16>>,
+    },
     /// Yes/no: reported as the "yes" line only.
     Binary(Vec<Option<bool>>),
 }
@@ -46,8 +49,18 @@ pub struct Level {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Row {
-    Continuous { name: String, groups: [ContinuousSummary; 2], smd: Option<f64> },
-    Categorical { name: String, levels: Vec<Level>, missing: [u64; 2], smd: Option<f64>, binary: bool },
+    Continuous {
+        name: String,
+        groups: [ContinuousSummary; 2],
+        smd: Option<f64>,
+    },
+    Categorical {
+        name: String,
+        levels: Vec<Level>,
+        missing: [u64; 2],
+        smd: Option<f64>,
+        binary: bool,
+    },
 }
 
 impl Row {
@@ -68,6 +81,7 @@ pub struct Table1 {
 }
 
 /// Builds Table 1. `in_cohort[i]` says which group person `i` is in.
+#[allow(clippy::indexing_slicing)] // `g`/`group` is 0 or 1 and indexes `[_; 2]` arrays
 pub fn table1(groups: [String; 2], in_cohort: &[bool], variables: &[Variable]) -> Table1 {
     let n_cohort = in_cohort.iter().filter(|b| **b).count() as u64;
     let n = [n_cohort, in_cohort.len() as u64 - n_cohort];
@@ -76,9 +90,16 @@ pub fn table1(groups: [String; 2], in_cohort: &[bool], variables: &[Variable]) -
         .map(|v| match &v.values {
             Values::Continuous(values) => {
                 let [a, b] = split(in_cohort, values);
-                let groups = [summarise(&a, values_missing(in_cohort, values, true)), summarise(&b, values_missing(in_cohort, values, false))];
+                let groups = [
+                    summarise(&a, values_missing(in_cohort, values, true)),
+                    summarise(&b, values_missing(in_cohort, values, false)),
+                ];
                 let smd = smd_continuous(&groups[0], &groups[1]);
-                Row::Continuous { name: v.name.clone(), groups, smd }
+                Row::Continuous {
+                    name: v.name.clone(),
+                    groups,
+                    smd,
+                }
             }
             Values::Categorical { .. } | Values::Binary(_) => {
                 let (levels, values, binary) = match &v.values {
@@ -103,9 +124,18 @@ pub fn table1(groups: [String; 2], in_cohort: &[bool], variables: &[Variable]) -
                 let levels = levels
                     .iter()
                     .zip(counts)
-                    .map(|(label, counts)| Level { label: label.clone(), counts })
+                    .map(|(label, counts)| Level {
+                        label: label.clone(),
+                        counts,
+                    })
                     .collect();
-                Row::Categorical { name: v.name.clone(), levels, missing, smd, binary }
+                Row::Categorical {
+                    name: v.name.clone(),
+                    levels,
+                    missing,
+                    smd,
+                    binary,
+                }
             }
         })
         .collect();
@@ -124,14 +154,26 @@ fn split(in_cohort: &[bool], values: &[Option<f64>]) -> [Vec<f64>; 2] {
 }
 
 fn values_missing(in_cohort: &[bool], values: &[Option<f64>], cohort: bool) -> u64 {
-    in_cohort.iter().zip(values).filter(|(f, v)| **f == cohort && v.is_none()).count() as u64
+    in_cohort
+        .iter()
+        .zip(values)
+        .filter(|(f, v)| **f == cohort && v.is_none())
+        .count() as u64
 }
 
 /// Summary of the non-missing values of one group.
 pub fn summarise(values: &[f64], missing: u64) -> ContinuousSummary {
     let n = values.len();
     if n == 0 {
-        return ContinuousSummary { n: 0, missing, mean: None, sd: None, median: None, q1: None, q3: None };
+        return ContinuousSummary {
+            n: 0,
+            missing,
+            mean: None,
+            sd: None,
+            median: None,
+            q1: None,
+            q3: None,
+        };
     }
     let mean = kahan_sum(values.iter().copied()) / n as f64;
     let sd = (n > 1).then(|| {
@@ -191,7 +233,10 @@ pub fn smd_continuous(a: &ContinuousSummary, b: &ContinuousSummary) -> Option<f6
 /// Always non-negative; `None` if a group has no non-missing values or the covariance is
 /// singular in a way that leaves it undefined.
 pub fn smd_categorical(counts: &[[u64; 2]]) -> Option<f64> {
-    let totals = [counts.iter().map(|c| c[0]).sum::<u64>(), counts.iter().map(|c| c[1]).sum::<u64>()];
+    let totals = [
+        counts.iter().map(|c| c[0]).sum::<u64>(),
+        counts.iter().map(|c| c[1]).sum::<u64>(),
+    ];
     if totals[0] == 0 || totals[1] == 0 || counts.len() < 2 {
         return None;
     }
@@ -218,16 +263,25 @@ pub fn smd_categorical(counts: &[[u64; 2]]) -> Option<f64> {
         }
     }
     // Levels present in neither group make S singular; drop them (their difference is 0).
-    let keep: Vec<usize> = (0..k).filter(|i| s.get(*i).and_then(|r| r.get(*i)).is_some_and(|v| *v > 0.0)).collect();
-    let s: Vec<Vec<f64>> = keep.iter().map(|i| keep.iter().map(|j| s[*i][*j]).collect()).collect();
-    let d: Vec<f64> = keep.iter().map(|i| diff[*i]).collect();
+    let keep: Vec<usize> = (0..k)
+        .filter(|i| s.get(*i).and_then(|r| r.get(*i)).is_some_and(|v| *v > 0.0))
+        .collect();
+    let s: Vec<Vec<f64>> = keep
+        .iter()
+        .map(|i| {
+            keep.iter()
+                .map(|j| s.get(*i).and_then(|r| r.get(*j)).copied().unwrap_or(0.0))
+                .collect()
+        })
+        .collect();
+    let d: Vec<f64> = keep.iter().map(|i| diff.get(*i).copied().unwrap_or(0.0)).collect();
     let x = solve(s, d.clone())?;
     let q: f64 = d.iter().zip(&x).map(|(a, b)| a * b).sum();
     (q >= 0.0).then(|| q.sqrt())
 }
 
 /// Solves `a x = b` by Gaussian elimination with partial pivoting; `None` if singular.
-#[allow(clippy::indexing_slicing)] // indices are bounded by n, the checked size of `a` and `b`
+#[allow(clippy::indexing_slicing, clippy::needless_range_loop)] // indices are bounded by n, the checked size of `a` and `b`
 fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
     let n = b.len();
     if a.len() != n || a.iter().any(|r| r.len() != n) {

@@ -80,12 +80,32 @@ struct Gen {
     end: NaiveDate,
 }
 
-const FIRST: [&str; 12] =
-    ["Alex", "Sam", "Jo", "Robin", "Chris", "Pat", "Lee", "Kim", "Jamie", "Drew", "Ash", "Frankie"];
-const LAST: [&str; 8] = ["Testperson", "Synthetic", "Example", "Sample", "Madeup", "Fictional", "Demo", "Placeholder"];
+const FIRST: [&str; 12] = [
+    "Alex", "Sam", "Jo", "Robin", "Chris", "Pat", "Lee", "Kim", "Jamie", "Drew", "Ash", "Frankie",
+];
+const LAST: [&str; 8] = [
+    "Testperson",
+    "Synthetic",
+    "Example",
+    "Sample",
+    "Madeup",
+    "Fictional",
+    "Demo",
+    "Placeholder",
+];
 
 fn buf(out: &mut [String; 9], kind: FileKind) -> &mut String {
-    let [people, diagnoses, referrals, contacts, spells, ward_stays, detentions, agency, outcomes] = out;
+    let [
+        people,
+        diagnoses,
+        referrals,
+        contacts,
+        spells,
+        ward_stays,
+        detentions,
+        agency,
+        outcomes,
+    ] = out;
     match kind {
         FileKind::People => people,
         FileKind::Diagnoses => diagnoses,
@@ -147,7 +167,11 @@ impl Gen {
     }
 
     fn person(&mut self, id: &str, index: u64, complex: bool, out: &mut [String; 9]) {
-        let age = if complex { self.rng.random_range(18..=65) } else { self.rng.random_range(18..=85) };
+        let age = if complex {
+            self.rng.random_range(18..=65)
+        } else {
+            self.rng.random_range(18..=85)
+        };
         let year = self.end.year() - age;
         let dob = NaiveDate::from_ymd_opt(year, self.rng.random_range(1..=12), self.rng.random_range(1..=28))
             .unwrap_or(self.end);
@@ -181,13 +205,23 @@ impl Gen {
             String::new()
         } else if complex {
             // Complex needs gather where deprivation is deepest.
-            (1 + (self.rng.random::<f64>().powi(2) * 10.0) as u32).min(10).to_string()
+            (1 + (self.rng.random::<f64>().powi(2) * 10.0) as u32)
+                .min(10)
+                .to_string()
         } else {
             self.rng.random_range(1..=10u32).to_string()
         };
         let first = FIRST.get(index as usize % FIRST.len()).copied().unwrap_or("Alex");
-        let last = LAST.get((index as usize / FIRST.len()) % LAST.len()).copied().unwrap_or("Example");
-        let postcode = format!("ZZ99 {}{}{}", index % 10, (b'A' + (index % 26) as u8) as char, (b'A' + (index / 26 % 26) as u8) as char);
+        let last = LAST
+            .get((index as usize / FIRST.len()) % LAST.len())
+            .copied()
+            .unwrap_or("Example");
+        let postcode = format!(
+            "ZZ99 {}{}{}",
+            index % 10,
+            (b'A' + (index % 26) as u8) as char,
+            (b'A' + (index / 26 % 26) as u8) as char
+        );
         let _ = writeln!(
             buf(out, FileKind::People),
             "{id},{first} {last},999{:07},{dob},{postcode},{year},{sex},{gender},{ethnicity},{decile}",
@@ -203,7 +237,10 @@ impl Gen {
     fn contact(&mut self, id: &str, date: NaiveDate, service: &str, attend: f64, out: &mut [String; 9]) {
         let minutes = self.rng.random_range(3..=12u32) * 5;
         let attended = if self.rng.random_bool(attend) { "yes" } else { "no" };
-        let _ = writeln!(buf(out, FileKind::Contacts), "{id},{date},{service},{minutes},{attended}");
+        let _ = writeln!(
+            buf(out, FileKind::Contacts),
+            "{id},{date},{service},{minutes},{attended}"
+        );
     }
 
     fn agency(&mut self, id: &str, date: NaiveDate, agency: &str, quantity: u32, out: &mut [String; 9]) {
@@ -219,7 +256,14 @@ impl Gen {
     }
 
     fn light_history(&mut self, id: &str, out: &mut [String; 9]) {
-        let dx = self.pick(&[("F32.1", 40), ("F41.1", 35), ("F20.0", 5), ("F60.3", 5), ("F10.2", 8), ("F43.1", 7)]);
+        let dx = self.pick(&[
+            ("F32.1", 40),
+            ("F41.1", 35),
+            ("F20.0", 5),
+            ("F60.3", 5),
+            ("F10.2", 8),
+            ("F43.1", 7),
+        ]);
         self.diagnosis(id, dx, out);
         let service = self.pick(&[("cmht", 55), ("psychology", 35), ("older_adults", 5), ("perinatal", 5)]);
         let referred = self.day();
@@ -234,7 +278,12 @@ impl Gen {
             let d = self.day();
             self.agency(id, d, "gp", 1, out);
         }
-        for (agency, rate) in [("ae", 0.3), ("voluntary", 0.4), ("social_care", 0.05), ("ambulance", 0.05)] {
+        for (agency, rate) in [
+            ("ae", 0.3),
+            ("voluntary", 0.4),
+            ("social_care", 0.05),
+            ("ambulance", 0.05),
+        ] {
             for _ in 0..self.poisson(rate) {
                 let d = self.day();
                 self.agency(id, d, agency, 1, out);
@@ -249,7 +298,13 @@ impl Gen {
     }
 
     fn complex_history(&mut self, id: &str, out: &mut [String; 9]) {
-        let primary = self.pick(&[("F20.0", 30), ("F25.0", 10), ("F60.3", 30), ("F31.2", 15), ("F33.2", 15)]);
+        let primary = self.pick(&[
+            ("F20.0", 30),
+            ("F25.0", 10),
+            ("F60.3", 30),
+            ("F31.2", 15),
+            ("F33.2", 15),
+        ]);
         self.diagnosis(id, primary, out);
         let substance = self.rng.random_bool(0.65);
         if substance {
@@ -258,8 +313,20 @@ impl Gen {
         }
         for _ in 0..self.poisson(3.0) {
             let d = self.day();
-            let service = self.pick(&[("crisis", 40), ("cmht", 30), ("assertive_outreach", 15), ("substance_misuse", 15)]);
-            let source = self.pick(&[("police", 25), ("ae", 25), ("gp", 20), ("criminal_justice", 10), ("self", 10), ("carer", 10)]);
+            let service = self.pick(&[
+                ("crisis", 40),
+                ("cmht", 30),
+                ("assertive_outreach", 15),
+                ("substance_misuse", 15),
+            ]);
+            let source = self.pick(&[
+                ("police", 25),
+                ("ae", 25),
+                ("gp", 20),
+                ("criminal_justice", 10),
+                ("self", 10),
+                ("carer", 10),
+            ]);
             let _ = writeln!(buf(out, FileKind::Referrals), "{id},{d},{service},{source}");
         }
         // Admissions one after another: each starts after the last discharge.
@@ -357,7 +424,11 @@ impl Gen {
             self.contact(id, d, "crisis", 0.9, out);
         }
         let spell = format!("{id}-{n}");
-        let end = if still_in { String::new() } else { discharged.to_string() };
+        let end = if still_in {
+            String::new()
+        } else {
+            discharged.to_string()
+        };
         let _ = writeln!(buf(out, FileKind::Spells), "{id},{spell},{admitted},{end}");
         // Ward stays: most on an acute ward; some move to intensive care and back.
         let first = if complex {
@@ -379,7 +450,11 @@ impl Gen {
             let section = self.pick(&[("s2", 55), ("s3", 40), ("s37", 5)]);
             let limit = if section == "s2" { 28 } else { 180 };
             let dend = admitted + Duration::days(length.min(limit));
-            let dend = if dend > self.end { String::new() } else { dend.to_string() };
+            let dend = if dend > self.end {
+                String::new()
+            } else {
+                dend.to_string()
+            };
             let _ = writeln!(buf(out, FileKind::Detentions), "{id},{section},{admitted},{dend}");
         }
         if !still_in {

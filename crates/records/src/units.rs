@@ -33,26 +33,50 @@ pub fn all() -> &'static [Unit] {
     UNITS.get_or_init(|| {
         let mut out = Vec::new();
         for s in Service::ALL {
-            out.push(Unit { kind: UnitKind::Contact, code: s.code() });
+            out.push(Unit {
+                kind: UnitKind::Contact,
+                code: s.code(),
+            });
         }
         for s in Service::ALL {
-            out.push(Unit { kind: UnitKind::NotAttended, code: s.code() });
+            out.push(Unit {
+                kind: UnitKind::NotAttended,
+                code: s.code(),
+            });
         }
         for s in Service::ALL {
-            out.push(Unit { kind: UnitKind::Referral, code: s.code() });
+            out.push(Unit {
+                kind: UnitKind::Referral,
+                code: s.code(),
+            });
         }
-        out.push(Unit { kind: UnitKind::Admission, code: "admission" });
+        out.push(Unit {
+            kind: UnitKind::Admission,
+            code: "admission",
+        });
         for w in Ward::ALL {
-            out.push(Unit { kind: UnitKind::WardStay, code: w.code() });
+            out.push(Unit {
+                kind: UnitKind::WardStay,
+                code: w.code(),
+            });
         }
         for s in Section::ALL {
-            out.push(Unit { kind: UnitKind::Detention, code: s.code() });
+            out.push(Unit {
+                kind: UnitKind::Detention,
+                code: s.code(),
+            });
         }
         for a in Agency::ALL {
-            out.push(Unit { kind: UnitKind::Agency, code: a.code() });
+            out.push(Unit {
+                kind: UnitKind::Agency,
+                code: a.code(),
+            });
         }
         for g in DiagnosisGroup::ALL {
-            out.push(Unit { kind: UnitKind::Diagnosis, code: g.code() });
+            out.push(Unit {
+                kind: UnitKind::Diagnosis,
+                code: g.code(),
+            });
         }
         out
     })
@@ -71,7 +95,10 @@ pub fn of(kind: EventKind, code: &str, detail: Option<&str>, attended: Option<bo
         EventKind::Diagnosis => (UnitKind::Diagnosis, detail.unwrap_or("other")),
         EventKind::Outcome => return None,
     };
-    all().iter().position(|u| u.kind == unit_kind && u.code == code).and_then(|i| i16::try_from(i).ok())
+    all()
+        .iter()
+        .position(|u| u.kind == unit_kind && u.code == code)
+        .and_then(|i| i16::try_from(i).ok())
 }
 
 /// Which units a cohort `count` rule of this kind and codes counts.
@@ -108,7 +135,10 @@ mod tests {
         assert_eq!(of(EventKind::Contact, "cmht", None, Some(true)), Some(0));
         let dna = of(EventKind::Contact, "cmht", None, Some(false)).unwrap();
         assert_eq!(all()[dna as usize].kind, UnitKind::NotAttended);
-        assert_eq!(all()[of(EventKind::Diagnosis, "F20.0", Some("psychosis"), None).unwrap() as usize].code, "psychosis");
+        assert_eq!(
+            all()[of(EventKind::Diagnosis, "F20.0", Some("psychosis"), None).unwrap() as usize].code,
+            "psychosis"
+        );
         assert_eq!(of(EventKind::Outcome, "eq5d_utility", None, None), None);
         assert_eq!(matching(EventKind::Agency, &[]).len(), Agency::ALL.len());
         assert_eq!(matching(EventKind::Contact, &["crisis".into()]).len(), 1);

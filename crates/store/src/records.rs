@@ -93,7 +93,8 @@ impl WriteTxn {
         .bind(&row.summary)
         .execute(self.conn())
         .await?;
-        self.audit_permit(permit, &format!("dataset:{organisation}:{}", row.outcome)).await?;
+        self.audit_permit(permit, &format!("dataset:{organisation}:{}", row.outcome))
+            .await?;
         Ok(())
     }
 
@@ -109,7 +110,11 @@ impl WriteTxn {
             "SELECT {IMPORT_COLUMNS} FROM record_imports WHERE organisation_id = $1 \
              ORDER BY started_at DESC, id DESC LIMIT $2"
         ));
-        let rows = sqlx::query(sql).bind(organisation.to_string()).bind(limit).fetch_all(self.conn()).await?;
+        let rows = sqlx::query(sql)
+            .bind(organisation.to_string())
+            .bind(limit)
+            .fetch_all(self.conn())
+            .await?;
         rows.iter().map(import_from).collect()
     }
 
@@ -137,7 +142,11 @@ impl WriteTxn {
                 let Some(latest) = latest else {
                     return Err(StoreError::NotFound("cohort"));
                 };
-                sqlx::query("UPDATE cohorts SET name = $1 WHERE id = $2").bind(name).bind(id).execute(self.conn()).await?;
+                sqlx::query("UPDATE cohorts SET name = $1 WHERE id = $2")
+                    .bind(name)
+                    .bind(id)
+                    .execute(self.conn())
+                    .await?;
                 (id.to_string(), latest + 1)
             }
             None => {
@@ -165,11 +174,16 @@ impl WriteTxn {
         .bind(permit.actor())
         .execute(self.conn())
         .await?;
-        self.audit_permit(permit, &format!("cohort:{id}@{version}:saved")).await?;
+        self.audit_permit(permit, &format!("cohort:{id}@{version}:saved"))
+            .await?;
         Ok((id, version))
     }
 
-    pub async fn cohorts(&mut self, permit: &Permit, organisation: OrganisationId) -> Result<Vec<CohortSummary>, StoreError> {
+    pub async fn cohorts(
+        &mut self,
+        permit: &Permit,
+        organisation: OrganisationId,
+    ) -> Result<Vec<CohortSummary>, StoreError> {
         require(permit, &[Action::AnalyseRecords], "list cohorts")?;
         let rows = sqlx::query(
             "SELECT c.id, c.name, v.version, v.created_at, v.created_by FROM cohorts c \

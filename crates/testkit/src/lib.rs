@@ -137,7 +137,10 @@ impl Drop for TestDb {
 fn router_for(app: &App) -> axum::Router {
     cocare_web::router(AppState {
         app: app.clone(),
-        config: WebConfig { secure_cookies: false, demo: true },
+        config: WebConfig {
+            secure_cookies: false,
+            demo: true,
+        },
         jobs: Default::default(),
     })
 }
@@ -168,7 +171,13 @@ impl TestApp {
         let app = App::new(db.store().await, config);
         app.seed_demo(2026, &|_| {}).await.unwrap();
         let router = router_for(&app);
-        TestApp { db, app, router, records_dir: None, cohort: None }
+        TestApp {
+            db,
+            app,
+            router,
+            records_dir: None,
+            cohort: None,
+        }
     }
 
     /// As `spawn`, with the records module: a synthetic extract of `people` people imported
@@ -189,17 +198,41 @@ impl TestApp {
         app.seed_demo(2026, &|_| {}).await.unwrap();
         let end = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
         let extract = tempfile::tempdir().unwrap();
-        cocare_analytics::synth::write_extract(extract.path(), &cocare_records::synth::Synth::new(5, end), people, &|_| {})
-            .unwrap();
+        cocare_analytics::synth::write_extract(
+            extract.path(),
+            &cocare_records::synth::Synth::new(5, end),
+            people,
+            &|_| {},
+        )
+        .unwrap();
         let system = cocare_core::Actor::system("test");
-        let organisation = app.organisation_named(cocare_app::DEMO_ORGANISATION).await.unwrap().unwrap().id;
-        app.import_records(&system, Some(organisation), extract.path().to_path_buf(), std::sync::Arc::new(|_| {}))
+        let organisation = app
+            .organisation_named(cocare_app::DEMO_ORGANISATION)
             .await
             .unwrap()
+            .unwrap()
+            .id;
+        app.import_records(
+            &system,
+            Some(organisation),
+            extract.path().to_path_buf(),
+            std::sync::Arc::new(|_| {}),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let (cohort, _) = app
+            .save_cohort(&system, Some(organisation), None, &complex_needs_example(end))
+            .await
             .unwrap();
-        let (cohort, _) = app.save_cohort(&system, Some(organisation), None, &complex_needs_example(end)).await.unwrap();
         let router = router_for(&app);
-        TestApp { db, app, router, records_dir: Some(records_dir), cohort: Some(cohort) }
+        TestApp {
+            db,
+            app,
+            router,
+            records_dir: Some(records_dir),
+            cohort: Some(cohort),
+        }
     }
 
     /// A client with no session.

@@ -264,7 +264,9 @@ async fn check_csrf(request: Request, next: Next, who: Audience, expected: Strin
         let query_token = request
             .uri()
             .query()
-            .map(|q| crate::forms::FormFields::parse(&axum::body::Bytes::copy_from_slice(q.as_bytes())).get("csrf_token"))
+            .map(|q| {
+                crate::forms::FormFields::parse(&axum::body::Bytes::copy_from_slice(q.as_bytes())).get("csrf_token")
+            })
             .unwrap_or_default();
         let given = header_token.unwrap_or(query_token);
         if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {

@@ -13,7 +13,14 @@ pub fn count(p: Published) -> String {
 }
 
 fn rate(r: Option<f64>) -> String {
-    r.map(|v| if v >= 10.0 { format!("{v:.1}") } else { format!("{v:.2}") }).unwrap_or_else(|| "[c]".into())
+    r.map(|v| {
+        if v >= 10.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.2}")
+        }
+    })
+    .unwrap_or_else(|| "[c]".into())
 }
 
 pub struct AttritionLine {
@@ -117,7 +124,11 @@ impl ResultsView {
             .collect();
         // The chart: the twelve services the cohort uses most, per person-year.
         let mut charted: Vec<_> = r.rates.iter().filter(|x| x.code != "bed_days").collect();
-        charted.sort_by(|a, b| b.per_person_year[0].unwrap_or(-1.0).total_cmp(&a.per_person_year[0].unwrap_or(-1.0)));
+        charted.sort_by(|a, b| {
+            b.per_person_year[0]
+                .unwrap_or(-1.0)
+                .total_cmp(&a.per_person_year[0].unwrap_or(-1.0))
+        });
         charted.truncate(12);
         let max = charted
             .iter()
@@ -130,7 +141,9 @@ impl ResultsView {
             .map(|(i, x)| Bar {
                 label: x.label.clone(),
                 y: i as u32 * 40 + 8,
-                widths: [0, 1].map(|g| (x.per_person_year[g].unwrap_or(0.0) / max * CHART_WIDTH).round() as u32),
+                widths: x
+                    .per_person_year
+                    .map(|r| (r.unwrap_or(0.0) / max * CHART_WIDTH).round() as u32),
                 values: [rate(x.per_person_year[0]), rate(x.per_person_year[1])],
             })
             .collect();
@@ -149,7 +162,14 @@ impl ResultsView {
                     .join(", "),
             })
             .collect();
-        let most = r.pathways.shown.iter().filter_map(|(_, n)| *n).max().unwrap_or(1).max(1) as f64;
+        let most = r
+            .pathways
+            .shown
+            .iter()
+            .filter_map(|(_, n)| *n)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
         let pathway_bars: Vec<Bar> = r
             .pathways
             .shown
@@ -188,7 +208,11 @@ impl ResultsView {
                 .zip(&definition.criteria)
                 .map(|(label, c)| {
                     let rule = describe(&c.rule);
-                    if label == rule { rule } else { format!("{label}: {rule}") }
+                    if label == rule {
+                        rule
+                    } else {
+                        format!("{label}: {rule}")
+                    }
                 })
                 .collect(),
         }
@@ -230,13 +254,31 @@ pub fn xlsx(report: &PublishedReport) -> anyhow::Result<Vec<u8>> {
     let v = ResultsView::new(report, &view_definition);
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
-    let sheets: Vec<(&str, Vec<String>, Vec<Vec<String>>)> = vec![
+    type Sheet<'a> = (&'a str, Vec<String>, Vec<Vec<String>>);
+    let sheets: Vec<Sheet<'_>> = vec![
         (
             "Attrition",
-            vec!["Criterion".into(), "People remaining".into(), "Excluded at this step".into(), "Meet it on its own".into()],
-            std::iter::once(vec!["Everyone in the dataset".into(), v.population.clone(), String::new(), String::new()])
-                .chain(v.attrition.iter().map(|a| vec![a.label.clone(), a.remaining.clone(), a.excluded.clone(), a.alone.clone()]))
-                .collect(),
+            vec![
+                "Criterion".into(),
+                "People remaining".into(),
+                "Excluded at this step".into(),
+                "Meet it on its own".into(),
+            ],
+            std::iter::once(vec![
+                "Everyone in the dataset".into(),
+                v.population.clone(),
+                String::new(),
+                String::new(),
+            ])
+            .chain(v.attrition.iter().map(|a| {
+                vec![
+                    a.label.clone(),
+                    a.remaining.clone(),
+                    a.excluded.clone(),
+                    a.alone.clone(),
+                ]
+            }))
+            .collect(),
         ),
         (
             "Table 1",
@@ -249,7 +291,15 @@ pub fn xlsx(report: &PublishedReport) -> anyhow::Result<Vec<u8>> {
             ],
             v.table1
                 .iter()
-                .map(|t| vec![t.variable.clone(), t.line.clone(), t.cohort.clone(), t.rest.clone(), t.smd.clone()])
+                .map(|t| {
+                    vec![
+                        t.variable.clone(),
+                        t.line.clone(),
+                        t.cohort.clone(),
+                        t.rest.clone(),
+                        t.smd.clone(),
+                    ]
+                })
                 .collect(),
         ),
         (
@@ -280,11 +330,19 @@ pub fn xlsx(report: &PublishedReport) -> anyhow::Result<Vec<u8>> {
         ),
         (
             "Pathways",
-            vec!["Pathway (first use of each service)".into(), "People".into(), "Median days between steps".into()],
+            vec![
+                "Pathway (first use of each service)".into(),
+                "People".into(),
+                "Median days between steps".into(),
+            ],
             v.pathways
                 .iter()
                 .map(|p| vec![p.steps.clone(), p.people.clone(), p.gaps.clone()])
-                .chain(std::iter::once(vec!["Other pathways".into(), v.pathway_other.clone(), String::new()]))
+                .chain(std::iter::once(vec![
+                    "Other pathways".into(),
+                    v.pathway_other.clone(),
+                    String::new(),
+                ]))
                 .collect(),
         ),
     ];
@@ -307,8 +365,15 @@ pub fn xlsx(report: &PublishedReport) -> anyhow::Result<Vec<u8>> {
     }
     let about = book.add_worksheet();
     about.set_name("About")?;
-    about.write_string_with_format(0, 0, &format!("{}: cohort characterisation", v.name), &bold)?;
-    about.write_string(1, 0, &format!("Index date {}; service use over the {} months before it.", v.index_date, v.window_months))?;
+    about.write_string_with_format(0, 0, format!("{}: cohort characterisation", v.name), &bold)?;
+    about.write_string(
+        1,
+        0,
+        format!(
+            "Index date {}; service use over the {} months before it.",
+            v.index_date, v.window_months
+        ),
+    )?;
     about.write_string(2, 0, &v.note)?;
     about.write_string(3, 0, "Synthetic or pseudonymised records only; produced by cocare.")?;
     Ok(book.save_to_buffer()?)

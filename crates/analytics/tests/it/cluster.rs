@@ -17,7 +17,9 @@ async fn a_ballista_cluster_gives_the_local_answer() {
     let (version, _) = engine.current("org").unwrap().unwrap();
     let def = definition();
 
-    let local = characterise_in(&cocare_analytics::query::local_context(), &version, &def).await.unwrap();
+    let local = characterise_in(&cocare_analytics::query::local_context(), &version, &def)
+        .await
+        .unwrap();
     let cluster = SessionContext::standalone().await.unwrap();
     let remote = characterise_in(&cluster, &version, &def).await.unwrap();
     assert!(local.table1.n[0] > 20, "a real cohort: {:?}", local.table1.n);

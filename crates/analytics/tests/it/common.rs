@@ -16,7 +16,10 @@ pub fn key() -> PseudonymKey {
 }
 
 pub fn options() -> ImportOptions {
-    ImportOptions { today: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(), report_limit: 100 }
+    ImportOptions {
+        today: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        report_limit: 100,
+    }
 }
 
 pub fn import(engine: &Engine, dir: &Path) -> Result<ImportSummary, Error> {

@@ -13,11 +13,18 @@ fn csv_to_parquet(csv_path: &std::path::Path, parquet_path: &std::path::Path) {
     let mut reader = csv::Reader::from_path(csv_path).unwrap();
     let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let schema = Arc::new(Schema::new(headers.iter().map(|h| Field::new(h, DataType::Utf8, true)).collect::<Vec<_>>()));
+    let schema = Arc::new(Schema::new(
+        headers
+            .iter()
+            .map(|h| Field::new(h, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
     let columns: Vec<ArrayRef> = (0..headers.len())
         .map(|i| {
             Arc::new(StringArray::from(
-                rows.iter().map(|r| r.get(i).filter(|v| !v.is_empty()).map(str::to_string)).collect::<Vec<_>>(),
+                rows.iter()
+                    .map(|r| r.get(i).filter(|v| !v.is_empty()).map(str::to_string))
+                    .collect::<Vec<_>>(),
             )) as ArrayRef
         })
         .collect();
@@ -71,9 +78,18 @@ async fn the_documented_example_imports_and_the_document_names_every_column() {
     let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
     let layout = std::fs::read_to_string(docs.join("records-layout.md")).unwrap();
     for kind in cocare_records::layout::FileKind::ALL {
-        assert!(layout.contains(&format!("### {}", kind.stem())), "docs/records-layout.md has no section for {}", kind.stem());
+        assert!(
+            layout.contains(&format!("### {}", kind.stem())),
+            "docs/records-layout.md has no section for {}",
+            kind.stem()
+        );
         for column in kind.columns() {
-            assert!(layout.contains(&format!("`{}`", column.name)), "docs/records-layout.md does not name {}.{}", kind.stem(), column.name);
+            assert!(
+                layout.contains(&format!("`{}`", column.name)),
+                "docs/records-layout.md does not name {}.{}",
+                kind.stem(),
+                column.name
+            );
         }
     }
     let (_r, engine) = engine();

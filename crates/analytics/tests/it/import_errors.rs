@@ -23,13 +23,25 @@ fn every_bad_row_is_reported_with_file_line_and_field_and_nothing_is_imported() 
     let good = import(&engine, &fixture("table1/records")).unwrap();
 
     let dir = copy_of("table1/records");
-    spoil(dir.path(), "contacts.csv", |t| replace_line(t, 3, "F001,2024-02-30,cmht,30,yes"));
-    spoil(dir.path(), "contacts.csv", |t| replace_line(t, 5, "F001,2024-02-03,dentist,30,yes"));
-    spoil(dir.path(), "contacts.csv", |t| replace_line(t, 7, "F001,2024-02-03,cmht,half an hour,yes"));
-    spoil(dir.path(), "spells.csv", |t| replace_line(t, 2, "F000,X-1,2024-05-10,2024-05-01"));
+    spoil(dir.path(), "contacts.csv", |t| {
+        replace_line(t, 3, "F001,2024-02-30,cmht,30,yes")
+    });
+    spoil(dir.path(), "contacts.csv", |t| {
+        replace_line(t, 5, "F001,2024-02-03,dentist,30,yes")
+    });
+    spoil(dir.path(), "contacts.csv", |t| {
+        replace_line(t, 7, "F001,2024-02-03,cmht,half an hour,yes")
+    });
+    spoil(dir.path(), "spells.csv", |t| {
+        replace_line(t, 2, "F000,X-1,2024-05-10,2024-05-01")
+    });
     spoil(dir.path(), "people.csv", |t| t + "F003,1980,male,man,A,2\n");
-    spoil(dir.path(), "diagnoses.csv", |t| replace_line(t, 4, "NOBODY,2024-01-01,F20.0"));
-    spoil(dir.path(), "agency_contacts.csv", |t| replace_line(t, 2, "F002,2024-01-01,police"));
+    spoil(dir.path(), "diagnoses.csv", |t| {
+        replace_line(t, 4, "NOBODY,2024-01-01,F20.0")
+    });
+    spoil(dir.path(), "agency_contacts.csv", |t| {
+        replace_line(t, 2, "F002,2024-01-01,police")
+    });
     let errors = rejected(import(&engine, dir.path()));
     let expect = [
         "contacts.csv line 3, field date: \"2024-02-30\" is not a date in the form YYYY-MM-DD",
@@ -43,7 +55,10 @@ fn every_bad_row_is_reported_with_file_line_and_field_and_nothing_is_imported() 
         "ward_stays.csv line 2, field spell_id: no spell \"F000-S0\" in spells",
     ];
     for e in expect {
-        assert!(errors.iter().any(|got| got.starts_with(e)), "missing {e:?} in {errors:#?}");
+        assert!(
+            errors.iter().any(|got| got.starts_with(e)),
+            "missing {e:?} in {errors:#?}"
+        );
     }
     assert_eq!(errors.len(), expect.len(), "{errors:#?}");
     // Nothing changed: the earlier version is still the one in use, and no staging is left.
@@ -63,22 +78,42 @@ fn malformed_csv_and_headers_are_named() {
     let dir = copy_of("table1/records");
     spoil(dir.path(), "people.csv", |t| t.replacen("ethnicity", "ethnicty", 1));
     let errors = rejected(import(&engine, dir.path()));
-    assert_eq!(errors, vec!["people.csv line 1, field ethnicty: unknown column \"ethnicty\"; this file's columns are source_id, year_of_birth, sex, gender, ethnicity, deprivation_decile, name, nhs_number, date_of_birth, postcode, address"]);
+    assert_eq!(
+        errors,
+        vec![
+            "people.csv line 1, field ethnicty: unknown column \"ethnicty\"; this file's columns are source_id, year_of_birth, sex, gender, ethnicity, deprivation_decile, name, nhs_number, date_of_birth, postcode, address"
+        ]
+    );
 
     let dir = copy_of("table1/records");
-    spoil(dir.path(), "contacts.csv", |t| replace_line(t, 4, "F001,\"2024-02-03,cmht,30,yes"));
+    spoil(dir.path(), "contacts.csv", |t| {
+        replace_line(t, 4, "F001,\"2024-02-03,cmht,30,yes")
+    });
     let errors = rejected(import(&engine, dir.path()));
-    assert!(errors[0].contains("quoted field") && errors[0].starts_with("contacts.csv line"), "{errors:?}");
+    assert!(
+        errors[0].contains("quoted field") && errors[0].starts_with("contacts.csv line"),
+        "{errors:?}"
+    );
 
     let dir = copy_of("table1/records");
-    std::fs::write(dir.path().join("contacts.csv"), b"source_id,date,service,attended\nF001,2024-01-01,cmht,\xff\xfe\n").unwrap();
+    std::fs::write(
+        dir.path().join("contacts.csv"),
+        b"source_id,date,service,attended\nF001,2024-01-01,cmht,\xff\xfe\n",
+    )
+    .unwrap();
     let errors = rejected(import(&engine, dir.path()));
-    assert!(errors.iter().any(|e| e.starts_with("contacts.csv line 2")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.starts_with("contacts.csv line 2")),
+        "{errors:?}"
+    );
 
     let dir = copy_of("table1/records");
     std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
     let errors = rejected(import(&engine, dir.path()));
-    assert!(errors[0].starts_with("notes.txt: not a file of the layout"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("notes.txt: not a file of the layout"),
+        "{errors:?}"
+    );
     assert!(engine.current("org").unwrap().is_none(), "nothing was ever imported");
 }
 
@@ -96,7 +131,10 @@ fn a_truncated_parquet_file_is_rejected_by_name() {
     f.write_all(&source[..source.len() / 2]).unwrap();
     let errors = rejected(import(&engine, dir.path()));
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].starts_with("diagnoses.parquet: is not a readable Parquet file"), "{errors:?}");
+    assert!(
+        errors[0].starts_with("diagnoses.parquet: is not a readable Parquet file"),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -104,13 +142,25 @@ fn a_fhir_bundle_with_an_unknown_resource_type_names_the_entry() {
     let (_root, engine) = engine();
     let dir = copy_of("fhir");
     spoil(dir.path(), "bundle.json", |t| {
-        t.replacen("\"resourceType\": \"Observation\"", "\"resourceType\": \"MedicationRequest\"", 1)
-            .replacen("\"birthDate\": \"1990\"", "\"birthDate\": \"2990\"", 1)
+        t.replacen(
+            "\"resourceType\": \"Observation\"",
+            "\"resourceType\": \"MedicationRequest\"",
+            1,
+        )
+        .replacen("\"birthDate\": \"1990\"", "\"birthDate\": \"2990\"", 1)
     });
     let errors = rejected(import(&engine, dir.path()));
     assert!(errors.contains(&"bundle.json line 10, field entry[9].resource.resourceType: \"MedicationRequest\" is not a resource type cocare imports (Patient, Encounter, EpisodeOfCare, Condition, Observation)".to_string()), "{errors:#?}");
-    assert!(errors.iter().any(|e| e.starts_with("bundle.json line 2, field entry[1].resource.birthDate")), "{errors:#?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("bundle.json line 2, field entry[1].resource.birthDate")),
+        "{errors:#?}"
+    );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("b.json"), "{\"resourceType\": \"Patient\"}").unwrap();
-    assert_eq!(rejected(import(&engine, dir.path())), vec!["b.json: is not a FHIR Bundle (resourceType must be \"Bundle\")"]);
+    assert_eq!(
+        rejected(import(&engine, dir.path())),
+        vec!["b.json: is not a FHIR Bundle (resourceType must be \"Bundle\")"]
+    );
 }

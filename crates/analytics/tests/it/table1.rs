@@ -1,7 +1,7 @@
 //! Table 1 against values computed independently (numpy; see fixtures/table1/generate.py).
 
-use cocare_records::stats::Row;
 use cocare_analytics::datafusion;
+use cocare_records::stats::Row;
 use serde_json::Value;
 
 use crate::common::*;
@@ -24,7 +24,10 @@ async fn table1_matches_an_independent_computation_to_1e_9() {
     let c = engine.characterise("org", &definition()).await.unwrap();
 
     assert_eq!(c.population, 48);
-    assert_eq!(c.table1.n.to_vec(), vec![expected["n"][0].as_u64().unwrap(), expected["n"][1].as_u64().unwrap()]);
+    assert_eq!(
+        c.table1.n.to_vec(),
+        vec![expected["n"][0].as_u64().unwrap(), expected["n"][1].as_u64().unwrap()]
+    );
     for (step, e) in c.attrition.iter().zip(expected["attrition"].as_array().unwrap()) {
         assert_eq!(step.remaining, e["remaining"].as_u64().unwrap(), "{}", step.label);
         assert_eq!(step.alone, e["alone"].as_u64().unwrap(), "{}", step.label);
@@ -32,7 +35,9 @@ async fn table1_matches_an_independent_computation_to_1e_9() {
     let vars = expected["variables"].as_object().unwrap();
     assert_eq!(c.table1.rows.len(), vars.len(), "every variable is checked");
     for row in &c.table1.rows {
-        let e = vars.get(row.name()).unwrap_or_else(|| panic!("no expectation for {}", row.name()));
+        let e = vars
+            .get(row.name())
+            .unwrap_or_else(|| panic!("no expectation for {}", row.name()));
         match row {
             Row::Continuous { name, groups, smd } => {
                 for (g, eg) in groups.iter().zip(e["groups"].as_array().unwrap()) {
@@ -46,11 +51,21 @@ async fn table1_matches_an_independent_computation_to_1e_9() {
                 }
                 close(*smd, &e["smd"], &format!("{name} smd"));
             }
-            Row::Categorical { name, levels, missing, smd, .. } => {
+            Row::Categorical {
+                name,
+                levels,
+                missing,
+                smd,
+                ..
+            } => {
                 let counts: Vec<Vec<u64>> = serde_json::from_value(e["counts"].clone()).unwrap();
                 let actual: Vec<Vec<u64>> = levels.iter().map(|l| l.counts.to_vec()).collect();
                 assert_eq!(actual, counts, "{name} counts");
-                assert_eq!(missing.to_vec(), serde_json::from_value::<Vec<u64>>(e["missing"].clone()).unwrap(), "{name} missing");
+                assert_eq!(
+                    missing.to_vec(),
+                    serde_json::from_value::<Vec<u64>>(e["missing"].clone()).unwrap(),
+                    "{name} missing"
+                );
                 close(*smd, &e["smd"], &format!("{name} smd"));
             }
         }
@@ -75,8 +90,14 @@ async fn pseudonyms_replace_source_ids_and_identifiers_never_reach_the_store() {
     cocare_analytics::query::register(&ctx, &version).await.unwrap();
     let mut text = String::new();
     for table in ["people", "events", "outcomes"] {
-        let batches = cocare_analytics::query::collect(&ctx, &format!("SELECT * FROM {table}")).await.unwrap();
-        text.push_str(&datafusion::arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string());
+        let batches = cocare_analytics::query::collect(&ctx, &format!("SELECT * FROM {table}"))
+            .await
+            .unwrap();
+        text.push_str(
+            &datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                .unwrap()
+                .to_string(),
+        );
     }
     assert!(text.len() > 100_000, "the store was read");
     let _ = root;
@@ -85,4 +106,3 @@ async fn pseudonyms_replace_source_ids_and_identifiers_never_reach_the_store() {
     }
     assert!(text.contains(&key().pseudonym(source_id)), "the pseudonym is stored");
 }
-

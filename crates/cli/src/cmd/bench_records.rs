@@ -29,13 +29,21 @@ fn peak_mib() -> f64 {
 
 fn dir_size(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
         .unwrap_or(0)
 }
 
 pub async fn run(sizes: Vec<u64>, repeats: usize) -> anyhow::Result<ExitCode> {
     println!("records: synthetic extracts (about 50 rows per person), import then cohort + Table 1");
-    println!("targets on 2 cores: import 50M events < 3.5 s (1.5x Polars), memory <= 1 GiB; cohort + Table 1 over 1M people < 1 s\n");
+    println!(
+        "targets on 2 cores: import 50M events < 3.5 s (1.5x Polars), memory <= 1 GiB; cohort + Table 1 over 1M people < 1 s\n"
+    );
     println!(
         "{:>10} {:>12} {:>10} {:>10} {:>12} {:>10} {:>14} {:>10}",
         "people", "rows", "CSV MiB", "import s", "rows/s", "peak MiB", "cohort+T1 s", "peak MiB"
@@ -49,11 +57,15 @@ pub async fn run(sizes: Vec<u64>, repeats: usize) -> anyhow::Result<ExitCode> {
         let csv_mib = dir_size(&extract) as f64 / (1024.0 * 1024.0);
         let engine = Engine::new(work.path().join("store"), Cluster::Local);
         let dataset = engine.dataset("bench")?;
-        let options = ImportOptions { today: chrono::Utc::now().date_naive(), report_limit: 10 };
+        let options = ImportOptions {
+            today: chrono::Utc::now().date_naive(),
+            report_limit: 10,
+        };
         reset_peak();
         let started = Instant::now();
-        let summary = tokio::task::spawn_blocking(move || import_dir(&extract, &dataset, &key_clone(), &options, &|_| {}))
-            .await??;
+        let summary =
+            tokio::task::spawn_blocking(move || import_dir(&extract, &dataset, &key_clone(), &options, &|_| {}))
+                .await??;
         let import_s = started.elapsed().as_secs_f64();
         let import_peak = peak_mib();
         let definition = complex_needs_example(end);

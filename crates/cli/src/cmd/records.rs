@@ -53,14 +53,19 @@ impl RecordsArgs {
     }
 
     pub fn disclosure(&self) -> Disclosure {
-        Disclosure { threshold: self.threshold, mode: if self.rounding { Mode::Round } else { Mode::Suppress } }
+        Disclosure {
+            threshold: self.threshold,
+            mode: if self.rounding { Mode::Round } else { Mode::Suppress },
+        }
     }
 
     pub fn key(&self) -> anyhow::Result<Option<PseudonymKey>> {
         let Some(path) = &self.key_file else { return Ok(None) };
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the pseudonymisation key file {}", path.display()))?;
-        Ok(Some(PseudonymKey::from_hex(&text).with_context(|| format!("{}", path.display()))?))
+        Ok(Some(
+            PseudonymKey::from_hex(&text).with_context(|| format!("{}", path.display()))?,
+        ))
     }
 
     pub fn engine(&self, url: &DatabaseUrl) -> Engine {
@@ -72,7 +77,11 @@ impl RecordsArgs {
     }
 
     pub fn settings(&self, url: &DatabaseUrl, key: Option<PseudonymKey>) -> RecordsSettings {
-        RecordsSettings { engine: Some(Arc::new(self.engine(url))), key, disclosure: self.disclosure() }
+        RecordsSettings {
+            engine: Some(Arc::new(self.engine(url))),
+            key,
+            disclosure: self.disclosure(),
+        }
     }
 
     pub async fn app(&self, db: &DbArgs) -> anyhow::Result<App> {
@@ -159,7 +168,11 @@ pub fn progress_to(bar: &ProgressBar) -> cocare_app::records_domain::engine::Pro
     Arc::new(move |p: &ImportProgress| {
         bar.set_length(p.bytes_total);
         bar.set_position(p.bytes_done);
-        let rate = if p.seconds > 0.0 { p.rows as f64 / p.seconds } else { 0.0 };
+        let rate = if p.seconds > 0.0 {
+            p.rows as f64 / p.seconds
+        } else {
+            0.0
+        };
         bar.set_message(format!("{} rows, {:.0} rows/s", p.rows, rate));
     })
 }
@@ -170,13 +183,17 @@ impl Records {
             Records::Keygen { out } => keygen(&out),
             Records::Import { dir, db, records, org } => {
                 if records.key_file.is_none() {
-                    bail!("give the pseudonymisation key with --key-file (make one with `cocare records keygen --out FILE`)");
+                    bail!(
+                        "give the pseudonymisation key with --key-file (make one with `cocare records keygen --out FILE`)"
+                    );
                 }
                 let app = records.app(&db).await?;
                 let actor = Actor::system("records-import");
                 let bar = import_bar();
                 let organisation = organisation(&app, org.as_deref()).await?;
-                let outcome = app.import_records(&actor, organisation, dir.clone(), progress_to(&bar)).await?;
+                let outcome = app
+                    .import_records(&actor, organisation, dir.clone(), progress_to(&bar))
+                    .await?;
                 bar.finish_and_clear();
                 match outcome {
                     Ok(done) => {
@@ -204,11 +221,20 @@ impl Records {
                     }
                 }
             }
-            Records::Table1 { cohort, org, db, records, json, csv } => {
+            Records::Table1 {
+                cohort,
+                org,
+                db,
+                records,
+                json,
+                csv,
+            } => {
                 let definition = read_definition(&cohort)?;
                 let app = records.app(&db).await?;
                 let organisation = organisation(&app, org.as_deref()).await?;
-                let report = app.characterise_definition(&Actor::system("records-cli"), organisation, &definition).await?;
+                let report = app
+                    .characterise_definition(&Actor::system("records-cli"), organisation, &definition)
+                    .await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&table1_json(&report))?);
                 } else if csv {
@@ -218,11 +244,20 @@ impl Records {
                 }
                 Ok(ExitCode::SUCCESS)
             }
-            Records::Report { cohort, org, db, records, out, xlsx } => {
+            Records::Report {
+                cohort,
+                org,
+                db,
+                records,
+                out,
+                xlsx,
+            } => {
                 let definition = read_definition(&cohort)?;
                 let app = records.app(&db).await?;
                 let organisation = organisation(&app, org.as_deref()).await?;
-                let report = app.characterise_definition(&Actor::system("records-cli"), organisation, &definition).await?;
+                let report = app
+                    .characterise_definition(&Actor::system("records-cli"), organisation, &definition)
+                    .await?;
                 let html = cocare_web::records_report::html(&report, &definition)?;
                 std::fs::write(&out, html).with_context(|| format!("cannot write {}", out.display()))?;
                 println!("wrote {}", out.display());
@@ -239,7 +274,10 @@ impl Records {
 
 async fn organisation(app: &App, name: Option<&str>) -> anyhow::Result<Option<cocare_core::OrganisationId>> {
     let Some(name) = name else { return Ok(None) };
-    let found = app.organisation_named(name).await?.with_context(|| format!("there is no organisation {name:?}"))?;
+    let found = app
+        .organisation_named(name)
+        .await?
+        .with_context(|| format!("there is no organisation {name:?}"))?;
     Ok(Some(found.id))
 }
 
@@ -258,7 +296,10 @@ fn keygen(out: &Path) -> anyhow::Result<ExitCode> {
         .open(out)
         .with_context(|| format!("cannot create {} (an existing key is never overwritten)", out.display()))?;
     std::io::Write::write_all(&mut file, format!("{}\n", key.to_hex()).as_bytes())?;
-    println!("wrote a new pseudonymisation key to {}; keep it with the administrator, apart from the data", out.display());
+    println!(
+        "wrote a new pseudonymisation key to {}; keep it with the administrator, apart from the data",
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -283,17 +324,24 @@ pub fn table1_json(report: &PublishedReport) -> serde_json::Value {
 
 /// Table 1 as aligned text for a terminal.
 pub fn table1_text(report: &PublishedReport) -> String {
-    let n = |g: usize| report.n[g].map(|n| n.to_string()).unwrap_or_else(|| "[c]".into());
+    let [n0, n1] = report
+        .n
+        .map(|n| n.map(|n| n.to_string()).unwrap_or_else(|| "[c]".into()));
     let header = [
         String::new(),
-        format!("{} (n={})", report.groups[0], n(0)),
-        format!("{} (n={})", report.groups[1], n(1)),
+        format!("{} (n={n0})", report.groups[0]),
+        format!("{} (n={n1})", report.groups[1]),
         "SMD".to_string(),
     ];
     let mut lines: Vec<[String; 4]> = vec![header];
     for row in &report.table1 {
         let label = if row.first && row.line != "n (%)" && row.line != "mean (SD)" {
-            lines.push([row.variable.clone(), String::new(), String::new(), row.smd.map(|s| format!("{s:.3}")).unwrap_or_default()]);
+            lines.push([
+                row.variable.clone(),
+                String::new(),
+                String::new(),
+                row.smd.map(|s| format!("{s:.3}")).unwrap_or_default(),
+            ]);
             format!("  {}", row.line)
         } else if row.first {
             format!("{}, {}", row.variable, row.line)
@@ -307,8 +355,13 @@ pub fn table1_text(report: &PublishedReport) -> String {
         };
         lines.push([label, row.cells[0].text(), row.cells[1].text(), smd]);
     }
-    let widths: [usize; 4] =
-        std::array::from_fn(|c| lines.iter().map(|l| l.get(c).map_or(0, |t| t.chars().count())).max().unwrap_or(0));
+    let widths: [usize; 4] = std::array::from_fn(|c| {
+        lines
+            .iter()
+            .map(|l| l.get(c).map_or(0, |t| t.chars().count()))
+            .max()
+            .unwrap_or(0)
+    });
     let mut out = format!("Table 1: {} (index date {})\n\n", report.cohort_name, report.index_date);
     for l in &lines {
         out.push_str(&format!(

@@ -61,12 +61,23 @@ async fn demo_records(app: &cocare_app::App, people: u64, seed: u64) -> anyhow::
         super::demo::write_extract(dir.path(), people, seed)?;
         let bar = super::records::import_bar();
         let outcome = app
-            .import_records(&actor, Some(organisation), dir.path().to_path_buf(), super::records::progress_to(&bar))
+            .import_records(
+                &actor,
+                Some(organisation),
+                dir.path().to_path_buf(),
+                super::records::progress_to(&bar),
+            )
             .await?;
         bar.finish_and_clear();
         match outcome {
-            Ok(done) => println!("Imported the demo's synthetic records: {} people, {} events.", done.status.people, done.status.events),
-            Err(rejected) => anyhow::bail!("the demo's synthetic records were rejected: {:?}", rejected.rejections.first()),
+            Ok(done) => println!(
+                "Imported the demo's synthetic records: {} people, {} events.",
+                done.status.people, done.status.events
+            ),
+            Err(rejected) => anyhow::bail!(
+                "the demo's synthetic records were rejected: {:?}",
+                rejected.rejections.first()
+            ),
         }
         let example = complex_needs_example(super::demo::demo_extract_end());
         app.save_cohort(&actor, Some(organisation), None, &example).await?;

@@ -28,7 +28,16 @@ fn dependencies(krate: &str) -> Vec<String> {
 fn domain_crates_do_no_io() {
     for krate in ["core", "policy", "careplan", "records"] {
         let deps = dependencies(krate);
-        for forbidden in ["sqlx", "tokio", "axum", "cocare-store", "cocare-web", "reqwest", "datafusion", "cocare-analytics"] {
+        for forbidden in [
+            "sqlx",
+            "tokio",
+            "axum",
+            "cocare-store",
+            "cocare-web",
+            "reqwest",
+            "datafusion",
+            "cocare-analytics",
+        ] {
             assert!(
                 !deps.iter().any(|d| d == forbidden),
                 "cocare-{krate} must not depend on {forbidden}: {deps:?}"
@@ -44,7 +53,10 @@ fn only_the_analytics_crate_and_the_binary_know_datafusion() {
     for krate in ["core", "policy", "careplan", "records", "store", "app", "web"] {
         let deps = dependencies(krate);
         for heavy in ["datafusion", "ballista", "cocare-analytics", "parquet", "arrow"] {
-            assert!(!deps.iter().any(|d| d == heavy), "cocare-{krate} depends on {heavy}: {deps:?}");
+            assert!(
+                !deps.iter().any(|d| d == heavy),
+                "cocare-{krate} depends on {heavy}: {deps:?}"
+            );
         }
     }
 }

@@ -97,7 +97,9 @@ fn safe_name(raw: &str) -> Option<String> {
     let ok = !base.is_empty()
         && !base.starts_with('.')
         && base.len() <= 80
-        && base.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && [".csv", ".parquet", ".json"].iter().any(|ext| base.ends_with(ext));
     ok.then_some(base)
 }
@@ -113,14 +115,19 @@ pub async fn post_import(State(state): State<AppState>, signed_in: SignedIn, mut
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(e) => {
-                problem = Some(format!("The upload did not arrive whole ({}). Please try again.", e.body_text()));
+                problem = Some(format!(
+                    "The upload did not arrive whole ({}). Please try again.",
+                    e.body_text()
+                ));
                 break;
             }
         };
         if field.name() != Some("files") {
             continue;
         }
-        let Some(raw) = field.file_name().map(str::to_string) else { continue };
+        let Some(raw) = field.file_name().map(str::to_string) else {
+            continue;
+        };
         if raw.is_empty() {
             continue;
         }
@@ -145,7 +152,10 @@ pub async fn post_import(State(state): State<AppState>, signed_in: SignedIn, mut
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    problem = Some(format!("The upload of {name} did not arrive whole ({}).", e.body_text()));
+                    problem = Some(format!(
+                        "The upload of {name} did not arrive whole ({}).",
+                        e.body_text()
+                    ));
                     break;
                 }
             }
@@ -156,18 +166,34 @@ pub async fn post_import(State(state): State<AppState>, signed_in: SignedIn, mut
         problem = Some("Choose the files to import: at least people.csv (or people.parquet, or FHIR bundles).".into());
     }
     if let Some(message) = problem {
-        return page(&state, &signed_in, Errors(vec![FieldError::new("files", message)]), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return page(
+            &state,
+            &signed_in,
+            Errors(vec![FieldError::new("files", message)]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let id = uuid::Uuid::new_v4().simple().to_string();
     let owner = signed_in.actor().audit_name();
     if let Ok(mut jobs) = state.jobs.0.lock() {
         // Finished jobs are kept for their pages; the oldest go once there are many.
         if jobs.len() >= 100
-            && let Some(oldest) = jobs.iter().find(|(_, j)| !matches!(j.state, JobState::Running)).map(|(k, _)| k.clone())
+            && let Some(oldest) = jobs
+                .iter()
+                .find(|(_, j)| !matches!(j.state, JobState::Running))
+                .map(|(k, _)| k.clone())
         {
             jobs.remove(&oldest);
         }
-        jobs.insert(id.clone(), ImportJob { owner, progress: ImportProgress::default(), state: JobState::Running });
+        jobs.insert(
+            id.clone(),
+            ImportJob {
+                owner,
+                progress: ImportProgress::default(),
+                state: JobState::Running,
+            },
+        );
     }
     let jobs = state.jobs.clone();
     let app = state.app.clone();
@@ -180,7 +206,9 @@ pub async fn post_import(State(state): State<AppState>, signed_in: SignedIn, mut
             let p = p.clone();
             progress_jobs.update(&progress_job, |j| j.progress = p);
         });
-        let result = app.import_records(&actor, None, dir.path().to_path_buf(), progress).await;
+        let result = app
+            .import_records(&actor, None, dir.path().to_path_buf(), progress)
+            .await;
         let state = match result {
             Ok(Ok(done)) => JobState::Done(done),
             Ok(Err(rejected)) => JobState::Rejected(rejected),
@@ -197,7 +225,11 @@ pub async fn post_import(State(state): State<AppState>, signed_in: SignedIn, mut
 }
 
 fn internal() -> WebError {
-    WebError::new(Audience::Html, StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.")
+    WebError::new(
+        Audience::Html,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side.",
+    )
 }
 
 #[derive(Template)]
@@ -221,17 +253,33 @@ pub async fn get_import(State(state): State<AppState>, signed_in: SignedIn, Path
         .filter(|j| j.owner == signed_in.actor().audit_name())
         .ok_or_else(|| WebError::new(Audience::Html, StatusCode::NOT_FOUND, "There is no such import."))?;
     let p = &job.progress;
-    let percent = if p.bytes_total > 0 { (p.bytes_done * 100 / p.bytes_total) as u32 } else { 0 };
-    let rate = if p.seconds > 0.0 { format!("{:.0}", p.rows as f64 / p.seconds) } else { "–".into() };
+    let percent = (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0) as u32;
+    let rate = if p.seconds > 0.0 {
+        format!("{:.0}", p.rows as f64 / p.seconds)
+    } else {
+        "–".into()
+    };
     let (running, done, rejections, rejected_total, failed) = match job.state {
         JobState::Running => (true, None, Vec::new(), 0, None),
         JobState::Done(d) => (false, Some(d), Vec::new(), 0, None),
         JobState::Rejected(r) => (false, None, r.rejections, r.total, None),
         JobState::Failed(why) => (false, None, Vec::new(), 0, Some(why)),
     };
-    let status = if rejected_total > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if rejected_total > 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     let page = ImportPage {
-        layout: Layout::new(if running { "Importing records" } else { "Import finished" }, Some(&signed_in.0), "/records"),
+        layout: Layout::new(
+            if running {
+                "Importing records"
+            } else {
+                "Import finished"
+            },
+            Some(&signed_in.0),
+            "/records",
+        ),
         running,
         percent,
         rows: p.rows,
@@ -293,7 +341,13 @@ impl CohortForm {
             index_date: f.get("index_date"),
             window_months: f.get("window_months"),
             entry: (1..=3)
-                .map(|i| (f.get(&format!("entry{i}_kind")), f.get(&format!("entry{i}_at_least")), f.get(&format!("entry{i}_months"))))
+                .map(|i| {
+                    (
+                        f.get(&format!("entry{i}_kind")),
+                        f.get(&format!("entry{i}_at_least")),
+                        f.get(&format!("entry{i}_months")),
+                    )
+                })
                 .collect(),
             diagnoses: f.all("diagnosis"),
             age_min: f.get("age_min"),
@@ -355,7 +409,8 @@ impl CohortForm {
     /// The definition, or the fields to correct.
     fn definition(&self) -> Result<CohortDefinition, Vec<FieldError>> {
         if !self.json.trim().is_empty() {
-            return CohortDefinition::from_json(&self.json).map_err(|e| vec![FieldError::new("json", format!("The definition has a problem at {e}"))]);
+            return CohortDefinition::from_json(&self.json)
+                .map_err(|e| vec![FieldError::new("json", format!("The definition has a problem at {e}"))]);
         }
         let mut errors = Vec::new();
         let name = self.name.trim();
@@ -364,29 +419,62 @@ impl CohortForm {
         }
         let index_date = NaiveDate::parse_from_str(self.index_date.trim(), "%Y-%m-%d").ok();
         if index_date.is_none() {
-            errors.push(FieldError::new("index_date", "Enter the index date as a date, for example 2025-12-31"));
+            errors.push(FieldError::new(
+                "index_date",
+                "Enter the index date as a date, for example 2025-12-31",
+            ));
         }
-        let number = |errors: &mut Vec<FieldError>, field: String, value: &str, what: &str, range: std::ops::RangeInclusive<u32>| {
+        let number = |errors: &mut Vec<FieldError>,
+                      field: String,
+                      value: &str,
+                      what: &str,
+                      range: std::ops::RangeInclusive<u32>| {
             match value.trim().parse::<u32>() {
                 Ok(v) if range.contains(&v) => Some(v),
                 _ => {
-                    errors.push(FieldError::new(field, format!("Enter {what} as a whole number from {} to {}", range.start(), range.end())));
+                    errors.push(FieldError::new(
+                        field,
+                        format!(
+                            "Enter {what} as a whole number from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    ));
                     None
                 }
             }
         };
-        let window = number(&mut errors, "window_months".into(), &self.window_months, "the window in months", 1..=240);
+        let window = number(
+            &mut errors,
+            "window_months".into(),
+            &self.window_months,
+            "the window in months",
+            1..=240,
+        );
         let mut rules = Vec::new();
         for (i, (kind, at_least, months)) in self.entry.iter().enumerate() {
             if kind.is_empty() {
                 continue;
             }
             let n = i + 1;
-            let least = number(&mut errors, format!("entry{n}_at_least"), at_least, "how many", 1..=1000);
+            let least = number(
+                &mut errors,
+                format!("entry{n}_at_least"),
+                at_least,
+                "how many",
+                1..=1000,
+            );
             let within = number(&mut errors, format!("entry{n}_months"), months, "the months", 1..=240);
-            let (Some(least), Some(within)) = (least, within) else { continue };
+            let (Some(least), Some(within)) = (least, within) else {
+                continue;
+            };
             let count = |kind: EventKind, codes: &[&str]| {
-                Rule::Count(CountRule { kind, codes: codes.iter().map(|c| c.to_string()).collect(), at_least: least, within_months: within })
+                Rule::Count(CountRule {
+                    kind,
+                    codes: codes.iter().map(|c| c.to_string()).collect(),
+                    at_least: least,
+                    within_months: within,
+                })
             };
             rules.push(match kind.as_str() {
                 "admissions" => count(EventKind::Admission, &[]),
@@ -397,13 +485,23 @@ impl CohortForm {
                 "police" => count(EventKind::Agency, &["police", "custody"]),
                 "agencies" => {
                     if least > 9 {
-                        errors.push(FieldError::new(format!("entry{n}_at_least"), "There are 9 agencies; enter 1 to 9"));
+                        errors.push(FieldError::new(
+                            format!("entry{n}_at_least"),
+                            "There are 9 agencies; enter 1 to 9",
+                        ));
                         continue;
                     }
-                    Rule::DistinctAgencies(DistinctAgenciesRule { at_least: least, within_months: within, agencies: vec![] })
+                    Rule::DistinctAgencies(DistinctAgenciesRule {
+                        at_least: least,
+                        within_months: within,
+                        agencies: vec![],
+                    })
                 }
                 _ => {
-                    errors.push(FieldError::new(format!("entry{n}_kind"), "Choose a kind of service use from the list"));
+                    errors.push(FieldError::new(
+                        format!("entry{n}_kind"),
+                        "Choose a kind of service use from the list",
+                    ));
                     continue;
                 }
             });
@@ -411,28 +509,53 @@ impl CohortForm {
         let mut criteria = Vec::new();
         match rules.len() {
             0 => {}
-            1 => criteria.push(Criterion { label: "Service use".into(), rule: rules.remove(0) }),
-            _ => criteria.push(Criterion { label: "Service use (any of)".into(), rule: Rule::AnyOf(rules) }),
+            1 => criteria.push(Criterion {
+                label: "Service use".into(),
+                rule: rules.remove(0),
+            }),
+            _ => criteria.push(Criterion {
+                label: "Service use (any of)".into(),
+                rule: Rule::AnyOf(rules),
+            }),
         }
         let mut groups = Vec::new();
         for code in &self.diagnoses {
             match DiagnosisGroup::parse(code) {
                 Ok(g) => groups.push(g),
-                Err(_) => errors.push(FieldError::new("diagnosis-substance", "Choose diagnosis groups from the list")),
+                Err(_) => errors.push(FieldError::new(
+                    "diagnosis-substance",
+                    "Choose diagnosis groups from the list",
+                )),
             }
         }
         if !groups.is_empty() {
-            criteria.push(Criterion { label: "Diagnosis".into(), rule: Rule::Diagnosis(DiagnosisRule { groups }) });
+            criteria.push(Criterion {
+                label: "Diagnosis".into(),
+                rule: Rule::Diagnosis(DiagnosisRule { groups }),
+            });
         }
         let age = |errors: &mut Vec<FieldError>, field: &str, v: &str| {
-            if v.trim().is_empty() { None } else { number(errors, field.into(), v, "an age", 0..=120) }
+            if v.trim().is_empty() {
+                None
+            } else {
+                number(errors, field.into(), v, "an age", 0..=120)
+            }
         };
-        let (min, max) = (age(&mut errors, "age_min", &self.age_min), age(&mut errors, "age_max", &self.age_max));
+        let (min, max) = (
+            age(&mut errors, "age_min", &self.age_min),
+            age(&mut errors, "age_max", &self.age_max),
+        );
         if min.is_some() || max.is_some() {
-            criteria.push(Criterion { label: "Age".into(), rule: Rule::Age(AgeRule { min, max }) });
+            criteria.push(Criterion {
+                label: "Age".into(),
+                rule: Rule::Age(AgeRule { min, max }),
+            });
         }
         if criteria.is_empty() && errors.is_empty() {
-            errors.push(FieldError::new("entry1_kind", "Choose at least one criterion: service use, a diagnosis or an age band"));
+            errors.push(FieldError::new(
+                "entry1_kind",
+                "Choose at least one criterion: service use, a diagnosis or an age band",
+            ));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -445,7 +568,8 @@ impl CohortForm {
             window_months: window.unwrap_or(24),
             criteria,
         };
-        def.validate().map_err(|e| vec![FieldError::new("json", e.to_string())])?;
+        def.validate()
+            .map_err(|e| vec![FieldError::new("json", e.to_string())])?;
         Ok(def)
     }
 }
@@ -483,7 +607,13 @@ struct CohortFormPage {
     groups: Vec<(&'static str, &'static str)>,
 }
 
-fn form_page(signed_in: &SignedIn, form: CohortForm, errors: Errors, action: String, heading: String) -> CohortFormPage {
+fn form_page(
+    signed_in: &SignedIn,
+    form: CohortForm,
+    errors: Errors,
+    action: String,
+    heading: String,
+) -> CohortFormPage {
     CohortFormPage {
         layout: Layout::new(heading.clone(), Some(&signed_in.0), "/records"),
         form,
@@ -496,7 +626,13 @@ fn form_page(signed_in: &SignedIn, form: CohortForm, errors: Errors, action: Str
 }
 
 pub async fn get_new_cohort(signed_in: SignedIn) -> HtmlResult {
-    let page = form_page(&signed_in, CohortForm::example(), Errors::default(), "/records/cohorts".into(), "Define a cohort".into());
+    let page = form_page(
+        &signed_in,
+        CohortForm::example(),
+        Errors::default(),
+        "/records/cohorts".into(),
+        "Define a cohort".into(),
+    );
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -516,7 +652,10 @@ pub async fn post_cohort_version(
 async fn save(state: &AppState, signed_in: &SignedIn, id: Option<String>, body: Bytes) -> HtmlResult {
     let form = CohortForm::parse(&body);
     let (action, heading) = match &id {
-        Some(id) => (format!("/records/cohorts/{id}"), "Change the cohort (saved as a new version)".to_string()),
+        Some(id) => (
+            format!("/records/cohorts/{id}"),
+            "Change the cohort (saved as a new version)".to_string(),
+        ),
         None => ("/records/cohorts".to_string(), "Define a cohort".to_string()),
     };
     let definition = match form.definition() {
@@ -526,7 +665,11 @@ async fn save(state: &AppState, signed_in: &SignedIn, id: Option<String>, body: 
             return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
-    match state.app.save_cohort(signed_in.actor(), None, id.as_deref(), &definition).await {
+    match state
+        .app
+        .save_cohort(signed_in.actor(), None, id.as_deref(), &definition)
+        .await
+    {
         Ok((id, _)) => Ok(Redirect::to(&format!("/records/cohorts/{id}")).into_response()),
         Err(AppError::Validation(errors)) => {
             let errors = errors.into_iter().map(|e| FieldError::new("json", e.message)).collect();
@@ -560,18 +703,33 @@ pub async fn get_cohort(
     let result = state.app.characterise_cohort(signed_in.actor(), &id, q.version).await;
     let (cohort, report, problem) = match result {
         Ok((cohort, report)) => (cohort, Some(report), None),
-        Err(AppError::Conflict(why)) => (state.app.cohort(signed_in.actor(), &id, q.version).await.html()?, None, Some(why)),
+        Err(AppError::Conflict(why)) => (
+            state.app.cohort(signed_in.actor(), &id, q.version).await.html()?,
+            None,
+            Some(why),
+        ),
         Err(e) => return Err(WebError::from_app(Audience::Html, e)),
     };
     let r = match &report {
         Some(report) => ResultsView::new(report, &cohort.definition),
-        None => ResultsView::new(&empty_report(&cohort.definition, state.app.disclosure()), &cohort.definition),
+        None => ResultsView::new(
+            &empty_report(&cohort.definition, state.app.disclosure()),
+            &cohort.definition,
+        ),
     };
-    let page = CohortPage { layout: Layout::new(cohort.name.clone(), Some(&signed_in.0), "/records"), cohort, r, problem };
+    let page = CohortPage {
+        layout: Layout::new(cohort.name.clone(), Some(&signed_in.0), "/records"),
+        cohort,
+        r,
+        problem,
+    };
     Ok(render(StatusCode::OK, &page))
 }
 
-fn empty_report(def: &CohortDefinition, d: cocare_app::records_domain::sdc::Disclosure) -> cocare_app::records_domain::report::PublishedReport {
+fn empty_report(
+    def: &CohortDefinition,
+    d: cocare_app::records_domain::sdc::Disclosure,
+) -> cocare_app::records_domain::report::PublishedReport {
     use cocare_app::records_domain::report::Characterisation;
     use cocare_app::records_domain::stats::table1;
     Characterisation {
@@ -617,7 +775,13 @@ fn file_stem(view: &CohortView) -> String {
     let stem: String = view
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("{}-v{}", stem.trim_matches('-'), view.version)
 }
@@ -629,7 +793,11 @@ pub async fn get_cohort_json(
     Query(q): Query<VersionQuery>,
 ) -> HtmlResult {
     let cohort = state.app.cohort(signed_in.actor(), &id, q.version).await.html()?;
-    Ok(download("application/json", format!("{}.json", file_stem(&cohort)), cohort.json.into_bytes()))
+    Ok(download(
+        "application/json",
+        format!("{}.json", file_stem(&cohort)),
+        cohort.json.into_bytes(),
+    ))
 }
 
 async fn report_for(
@@ -638,7 +806,11 @@ async fn report_for(
     id: &str,
     version: Option<i64>,
 ) -> Result<(CohortView, cocare_app::records_domain::report::PublishedReport), WebError> {
-    state.app.characterise_cohort(signed_in.actor(), id, version).await.html()
+    state
+        .app
+        .characterise_cohort(signed_in.actor(), id, version)
+        .await
+        .html()
 }
 
 pub async fn get_cohort_csv(
@@ -648,7 +820,11 @@ pub async fn get_cohort_csv(
     Query(q): Query<VersionQuery>,
 ) -> HtmlResult {
     let (cohort, report) = report_for(&state, &signed_in, &id, q.version).await?;
-    Ok(download("text/csv; charset=utf-8", format!("{}-table1.csv", file_stem(&cohort)), report.table1_csv().into_bytes()))
+    Ok(download(
+        "text/csv; charset=utf-8",
+        format!("{}-table1.csv", file_stem(&cohort)),
+        report.table1_csv().into_bytes(),
+    ))
 }
 
 pub async fn get_cohort_xlsx(
@@ -674,7 +850,11 @@ pub async fn get_cohort_report(
 ) -> HtmlResult {
     let (cohort, report) = report_for(&state, &signed_in, &id, q.version).await?;
     let html = crate::records_report::html(&report, &cohort.definition).map_err(|_| internal())?;
-    Ok(download("text/html; charset=utf-8", format!("{}-report.html", file_stem(&cohort)), html.into_bytes()))
+    Ok(download(
+        "text/html; charset=utf-8",
+        format!("{}-report.html", file_stem(&cohort)),
+        html.into_bytes(),
+    ))
 }
 
 impl ImportPage {
