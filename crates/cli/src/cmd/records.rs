@@ -26,6 +26,7 @@ pub struct RecordsArgs {
     #[arg(long = "records-dir", env = "COCARE_RECORDS_DIR")]
     pub records_dir: Option<PathBuf>,
     /// The pseudonymisation key (made by `cocare records keygen`), held by the administrator.
+    /// Default: `~/.config/cocare/pseudonym.key`, which `records import` makes if it is missing.
     #[arg(long = "key-file", env = "COCARE_PSEUDONYM_KEY_FILE")]
     pub key_file: Option<PathBuf>,
     /// Counts of people below this are suppressed in everything that leaves cocare.
@@ -279,6 +280,12 @@ async fn organisation(app: &App, name: Option<&str>) -> anyhow::Result<Option<co
         .await?
         .with_context(|| format!("there is no organisation {name:?}"))?;
     Ok(Some(found.id))
+}
+
+/// `~/.config/cocare/pseudonym.key`: the administrator's own key, outside any data folder.
+pub fn default_key_path() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
+    Some(PathBuf::from(home).join(".config/cocare/pseudonym.key"))
 }
 
 fn keygen(out: &Path) -> anyhow::Result<ExitCode> {

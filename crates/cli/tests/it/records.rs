@@ -1,6 +1,44 @@
 //! `cocare records …` and `cocare demo --records-out`, run as an operator would.
 
+use std::path::Path;
+use std::process::{Command, Output};
+
 use super::{cocare, sqlite_url, text};
+
+fn cocare_with_home(args: &[&str], home: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cocare"))
+        .args(args)
+        .env("HOME", home)
+        .env_remove("COCARE_PSEUDONYM_KEY_FILE")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// The pseudonyms in the analytic store beside a SQLite database (through Table 1's JSON, the
+/// store is not opened here: the people file's bytes are compared instead).
+fn people_pseudonyms(url: &str) -> Vec<u8> {
+    let db = Path::new(url.trim_start_matches("sqlite://"));
+    let records = db.parent().unwrap().join("records");
+    let mut found = Vec::new();
+    let mut stack = vec![records];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "people.parquet") {
+                found.push(std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    // Two versions are kept (the one in use and the one before); both must hold the same people.
+    assert!(!found.is_empty());
+    found.sort();
+    found.dedup();
+    assert_eq!(found.len(), 1, "every version holds the same pseudonyms");
+    found.remove(0)
+}
 
 const COHORT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
