@@ -128,12 +128,12 @@ pub fn unit_sql(plan: &QueryPlan) -> String {
         next = idx + 1
     ));
     format!(
-        "SELECT {} FROM events WHERE start <= {idx} AND unit >= 0 GROUP BY pid, unit ORDER BY pid, unit",
+        "SELECT {} FROM events WHERE start <= {idx} AND unit >= 0 GROUP BY pid, unit",
         columns.join(", ")
     )
 }
 
-pub const PEOPLE_SQL: &str = "SELECT pid, birth_year, sex, gender, ethnic_group, deprivation FROM people ORDER BY pid";
+pub const PEOPLE_SQL: &str = "SELECT pid, birth_year, sex, gender, ethnic_group, deprivation FROM people";
 
 /// Runs a definition on a session whose tables may not be registered yet.
 pub async fn characterise_in(
@@ -174,9 +174,18 @@ pub async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>
 
 async fn load_people(ctx: &SessionContext) -> Result<People, Error> {
     let batches = collect(ctx, PEOPLE_SQL).await?;
-    let mut people = People::default();
+    // Pids are 0..n in import order; rows may come back in any order, so each goes to its pid.
+    let n: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let mut people = People {
+        birth_year: vec![0; n],
+        sex: vec![None; n],
+        gender: vec![None; n],
+        ethnic_group: vec![None; n],
+        deprivation: vec![None; n],
+    };
     for batch in &batches {
         let missing = || Error::Query("people has an unexpected shape".into());
+        let pid = batch.column(0).as_primitive_opt::<Int32Type>().ok_or_else(missing)?;
         let birth = batch.column(1).as_primitive_opt::<Int32Type>().ok_or_else(missing)?;
         let text = |i: usize| cast(batch.column(i), &DataType::Utf8).map_err(Error::arrow);
         let (sex, gender, group) = (text(2)?, text(3)?, text(4)?);
@@ -185,24 +194,28 @@ async fn load_people(ctx: &SessionContext) -> Result<People, Error> {
         let group = group.as_string_opt::<i32>().ok_or_else(missing)?;
         let deprivation = batch.column(5).as_primitive_opt::<Int32Type>().ok_or_else(missing)?;
         for i in 0..batch.num_rows() {
-            people.birth_year.push(birth.value(i));
-            people
-                .sex
-                .push(Sex::parse(sex.value(i)).ok().filter(|s| *s != Sex::NotStated));
-            people.gender.push(
-                (!gender.is_null(i))
+            let at = usize::try_from(pid.value(i)).map_err(|_| missing())?;
+            if at >= n {
+                return Err(missing());
+            }
+            if let Some(slot) = people.birth_year.get_mut(at) {
+                *slot = birth.value(i);
+            }
+            if let Some(slot) = people.sex.get_mut(at) {
+                *slot = Sex::parse(sex.value(i)).ok().filter(|s| *s != Sex::NotStated);
+            }
+            if let Some(slot) = people.gender.get_mut(at) {
+                *slot = (!gender.is_null(i))
                     .then(|| Gender::parse(gender.value(i)).ok())
                     .flatten()
-                    .filter(|g| *g != Gender::NotStated),
-            );
-            people.ethnic_group.push(
-                (!group.is_null(i))
-                    .then(|| EthnicGroup::parse(group.value(i)).ok())
-                    .flatten(),
-            );
-            people
-                .deprivation
-                .push((!deprivation.is_null(i)).then(|| deprivation.value(i) as u8));
+                    .filter(|g| *g != Gender::NotStated);
+            }
+            if let Some(slot) = people.ethnic_group.get_mut(at) {
+                *slot = (!group.is_null(i)).then(|| EthnicGroup::parse(group.value(i)).ok()).flatten();
+            }
+            if let Some(slot) = people.deprivation.get_mut(at) {
+                *slot = (!deprivation.is_null(i)).then(|| deprivation.value(i) as u8);
+            }
         }
     }
     Ok(people)
