@@ -396,29 +396,15 @@ fn run(
         .filter(|(_, _, e)| e.kind != EventKind::Admission)
         .collect();
     if !fhir_events.is_empty() {
-        let mut cols = EventCols::default();
-        let mut outs = OutcomeCols::default();
+        let mut sink = Sink::default();
         for (file, line, event) in fhir_events {
             if let Some(pid) = checked_event(&lookup, event, file, *line, &rejections) {
-                if event.kind == EventKind::Outcome {
-                    outs.push(pid, event);
-                } else {
-                    cols.push(pid, event);
-                }
+                sink.push(pid, event);
             }
         }
-        counts.events += cols.len() as u64;
-        counts.outcomes += outs.len() as u64;
-        write_batch(
-            &staged.join("events").join("fhir.parquet"),
-            events_schema(),
-            cols.finish()?,
-        )?;
-        write_batch(
-            &staged.join("outcomes").join("fhir.parquet"),
-            outcomes_schema(),
-            outs.finish()?,
-        )?;
+        counts.events += sink.events.len() as u64;
+        counts.outcomes += sink.outcomes.len() as u64;
+        sink.write(staged, "fhir.parquet")?;
     }
     for (file, n) in fhir.files {
         files.push((file, n));
@@ -626,6 +612,37 @@ impl EventCols {
     }
 }
 
+/// Events and outcomes being built from one piece of input.
+#[derive(Default)]
+struct Sink {
+    events: EventCols,
+    outcomes: OutcomeCols,
+}
+
+impl Sink {
+    fn push(&mut self, pid: i32, e: &EventIn) {
+        if e.kind == EventKind::Outcome {
+            self.outcomes.push(pid, e);
+        } else {
+            self.events.push(pid, e);
+        }
+    }
+
+    /// Writes both tables' Parquet files (named `name`) into the staged version.
+    fn write(mut self, staged: &Path, name: &str) -> Result<(), Error> {
+        write_batch(
+            &staged.join("events").join(name),
+            events_schema(),
+            self.events.finish()?,
+        )?;
+        write_batch(
+            &staged.join("outcomes").join(name),
+            outcomes_schema(),
+            self.outcomes.finish()?,
+        )
+    }
+}
+
 #[derive(Default)]
 struct OutcomeCols {
     pid: Int32Builder,
@@ -780,26 +797,19 @@ fn write_events(
                     |line: u64, l: &cocare_records::layout::Line<'_, dyn Row + '_>| l.event().map(|e| (line, e));
                 let parsed = piece.rows(rejections, &parse);
                 let n = parsed.len() as u64;
-                let mut cols = EventCols::default();
-                let mut outs = OutcomeCols::default();
+                let mut sink = Sink::default();
                 for (line, event) in &parsed {
                     if let Some(pid) = checked_event(lookup, event, &input.name, *line, rejections) {
-                        if event.kind == EventKind::Outcome {
-                            outs.push(pid, event);
-                        } else {
-                            cols.push(pid, event);
-                        }
+                        sink.push(pid, event);
                     }
                 }
-                if let Some(max) = cols.max_day {
+                if let Some(max) = sink.events.max_day {
                     last_day.fetch_max(i64::from(max), Ordering::Relaxed);
                 }
-                events.fetch_add(cols.len() as u64, Ordering::Relaxed);
-                outcomes.fetch_add(outs.len() as u64, Ordering::Relaxed);
+                events.fetch_add(sink.events.len() as u64, Ordering::Relaxed);
+                outcomes.fetch_add(sink.outcomes.len() as u64, Ordering::Relaxed);
                 if rejections.count() == 0 {
-                    let name = format!("{stem}-{block:05}-{i:03}.parquet");
-                    write_batch(&staged.join("events").join(&name), events_schema(), cols.finish()?)?;
-                    write_batch(&staged.join("outcomes").join(&name), outcomes_schema(), outs.finish()?)?;
+                    sink.write(staged, &format!("{stem}-{block:05}-{i:03}.parquet"))?;
                 }
                 Ok(n)
             })

@@ -211,7 +211,9 @@ async fn load_people(ctx: &SessionContext) -> Result<People, Error> {
                     .filter(|g| *g != Gender::NotStated);
             }
             if let Some(slot) = people.ethnic_group.get_mut(at) {
-                *slot = (!group.is_null(i)).then(|| EthnicGroup::parse(group.value(i)).ok()).flatten();
+                *slot = (!group.is_null(i))
+                    .then(|| EthnicGroup::parse(group.value(i)).ok())
+                    .flatten();
             }
             if let Some(slot) = people.deprivation.get_mut(at) {
                 *slot = (!deprivation.is_null(i)).then(|| deprivation.value(i) as u8);
