@@ -60,9 +60,14 @@ impl RecordsArgs {
         }
     }
 
+    /// The key: the file given, or the administrator's default key file if it exists.
     pub fn key(&self) -> anyhow::Result<Option<PseudonymKey>> {
-        let Some(path) = &self.key_file else { return Ok(None) };
-        let text = std::fs::read_to_string(path)
+        let path = match (&self.key_file, default_key_path()) {
+            (Some(path), _) => path.clone(),
+            (None, Some(path)) if path.exists() => path,
+            _ => return Ok(None),
+        };
+        let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the pseudonymisation key file {}", path.display()))?;
         Ok(Some(
             PseudonymKey::from_hex(&text).with_context(|| format!("{}", path.display()))?,
@@ -183,9 +188,20 @@ impl Records {
         match self {
             Records::Keygen { out } => keygen(&out),
             Records::Import { dir, db, records, org } => {
-                if records.key_file.is_none() {
-                    bail!(
-                        "give the pseudonymisation key with --key-file (make one with `cocare records keygen --out FILE`)"
+                if records.key()?.is_none() {
+                    // The administrator's first import: make their key where they keep it.
+                    let Some(path) = default_key_path() else {
+                        bail!(
+                            "give the pseudonymisation key with --key-file (make one with `cocare records keygen --out FILE`)"
+                        );
+                    };
+                    if let Some(parent) = path.parent() {
+                        std::fs::create_dir_all(parent)
+                            .with_context(|| format!("cannot create {}", parent.display()))?;
+                    }
+                    keygen(&path)?;
+                    eprintln!(
+                        "Keep this key safe and apart from the data: refreshed extracts need it to keep the same pseudonyms."
                     );
                 }
                 let app = records.app(&db).await?;

@@ -68,13 +68,22 @@ fn demo_writes_an_extract_that_imports_and_table1_prints_for_a_cohort_file() {
         assert!(extract.join(file).exists(), "{file} written");
     }
 
-    // Without a key, the import is refused before anything is read.
-    let out = cocare(
+    // Exactly the documented command line: with no key given, the administrator's default key
+    // (under $HOME) is made on first use and used again after.
+    let home = dir.path().join("home");
+    let out = cocare_with_home(
         &["records", "import", extract.to_str().unwrap(), "--database-url", &url],
-        None,
+        &home,
     );
-    assert!(!out.status.success());
-    assert!(text(&out).contains("--key-file"), "{}", text(&out));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(home.join(".config/cocare/pseudonym.key").exists());
+    let first = people_pseudonyms(&url);
+    let out = cocare_with_home(
+        &["records", "import", extract.to_str().unwrap(), "--database-url", &url],
+        &home,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(people_pseudonyms(&url), first, "the same key gives the same pseudonyms");
 
     let out = cocare(&["records", "keygen", "--out", key.to_str().unwrap()], None);
     assert!(out.status.success(), "{}", text(&out));
