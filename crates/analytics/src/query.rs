@@ -117,15 +117,15 @@ pub fn unit_sql(plan: &QueryPlan) -> String {
     let mut columns = vec![format!("{KEY} AS key")];
     for (i, window) in plan.windows.iter().enumerate() {
         columns.push(match window {
-            Some(day) => format!("CAST(SUM(CASE WHEN start >= {day} THEN 1 ELSE 0 END) AS BIGINT) AS c{i}"),
+            Some(day) => format!("CAST(COUNT(*) FILTER (WHERE start >= {day}) AS BIGINT) AS c{i}"),
             None => format!("CAST(COUNT(*) AS BIGINT) AS c{i}"),
         });
     }
-    columns.push(format!("MIN(CASE WHEN start >= {from} THEN start END) AS first_day"));
+    columns.push(format!("MIN(start) FILTER (WHERE start >= {from}) AS first_day"));
     // Bed days: nights between admission and discharge (or the day after the index date, if
     // still in hospital) that fall in the description window.
     columns.push(format!(
-        "CAST(SUM(CASE WHEN unit = {admission} THEN GREATEST(0, LEAST(COALESCE(\"end\", {next}), {next}) - GREATEST(start, {from})) ELSE 0 END) AS BIGINT) AS bed_days",
+        "CAST(COALESCE(SUM(GREATEST(0, LEAST(COALESCE(\"end\", {next}), {next}) - GREATEST(start, {from}))) FILTER (WHERE unit = {admission}), 0) AS BIGINT) AS bed_days",
         next = idx + 1
     ));
     format!(

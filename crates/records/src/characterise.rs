@@ -166,17 +166,21 @@ pub fn characterise(
             Leaf::Age { .. } => (Vec::new(), 0),
         })
         .collect();
-    rows.for_each(&mut |row| {
-        for (l, (matching, window)) in leaf_units.iter().enumerate() {
-            if !matching.contains(&usize::from(row.unit)) {
-                continue;
+    // Per unit: which leaves it feeds, in which window, and whether it counts once per person.
+    let mut unit_leaves: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new(); unit_list.len()];
+    for (l, (matching, window)) in leaf_units.iter().enumerate() {
+        let once = matches!(leaves.get(l), Some(Leaf::DistinctAgencies { .. }) | Some(Leaf::Diagnosis { .. }));
+        for unit in matching {
+            if let Some(list) = unit_leaves.get_mut(*unit) {
+                list.push((l, *window, once));
             }
+        }
+    }
+    rows.for_each(&mut |row| {
+        for (l, window, once) in unit_leaves.get(usize::from(row.unit)).into_iter().flatten() {
             let count = row.counts.get(*window).copied().unwrap_or(0);
-            if let Some(slot) = leaf_values.get_mut(l).and_then(|v| v.get_mut(row.pid as usize)) {
-                match leaves.get(l) {
-                    Some(Leaf::DistinctAgencies { .. }) | Some(Leaf::Diagnosis { .. }) => *slot += u32::from(count > 0),
-                    _ => *slot += count,
-                }
+            if let Some(slot) = leaf_values.get_mut(*l).and_then(|v| v.get_mut(row.pid as usize)) {
+                *slot += if *once { u32::from(count > 0) } else { count };
             }
         }
     });
@@ -221,37 +225,72 @@ pub fn characterise(
         })
         .collect();
 
-    // Pass 2: features, rates and first uses over the description window.
+    // Pass 2: features, rates and first uses over the description window. Everything a row
+    // needs about its unit is looked up once per unit here, not once per row.
     let feature_of = feature_map();
+    let feature_slots: Vec<Vec<(usize, Feature, f64)>> = (0..unit_list.len())
+        .map(|u| {
+            feature_of
+                .get(&u)
+                .into_iter()
+                .flatten()
+                .filter(|(f, _)| *f != Feature::BedDays)
+                .filter_map(|(f, w)| FEATURES.iter().position(|(x, _)| x == f).map(|i| (i, *f, *w)))
+                .collect()
+        })
+        .collect();
+    let diagnosis_of: Vec<Option<usize>> = unit_list
+        .iter()
+        .map(|u| (u.kind == UnitKind::Diagnosis).then(|| DIAGNOSES.iter().position(|(c, _)| *c == u.code)).flatten())
+        .collect();
+    let mut step_names: Vec<String> = Vec::new();
+    let step_index: Vec<Option<u8>> = unit_list
+        .iter()
+        .map(|u| {
+            let step = step_of(u.kind, u.code)?;
+            let at = match step_names.iter().position(|s| *s == step) {
+                Some(at) => at,
+                None => {
+                    step_names.push(step);
+                    step_names.len() - 1
+                }
+            };
+            u8::try_from(at).ok()
+        })
+        .collect();
+    let bed_feature = FEATURES.iter().position(|(f, _)| *f == Feature::BedDays).unwrap_or(0);
     let mut features: Vec<Vec<f64>> = vec![vec![0.0; n]; FEATURES.len()];
     let mut diagnoses: Vec<Vec<bool>> = vec![vec![false; n]; DIAGNOSES.len()];
     let mut unit_people = vec![[0u64; 2]; unit_list.len()];
     let mut unit_events = vec![[0u64; 2]; unit_list.len()];
     let mut bed_days = [0u64; 2];
     let mut bed_people = [0u64; 2];
-    let mut first_uses: HashMap<u32, Vec<(i32, String)>> = HashMap::new();
+    let mut first_uses: HashMap<u32, Vec<(i32, u8)>> = HashMap::new();
     let all_time = plan.window_of(None);
     let w = plan.describe_window;
     rows.for_each(&mut |row| {
         let pid = row.pid as usize;
-        let Some(unit) = unit_list.get(usize::from(row.unit)) else {
+        let u = usize::from(row.unit);
+        let Some(unit) = unit_list.get(u) else {
             return;
         };
-        let group = usize::from(!in_cohort.get(pid).copied().unwrap_or(false));
-        if unit.kind == UnitKind::Diagnosis {
+        let member = in_cohort.get(pid).copied().unwrap_or(false);
+        let group = usize::from(!member);
+        if let Some(Some(d)) = diagnosis_of.get(u) {
             let any = row.counts.get(all_time).copied().unwrap_or(0) > 0;
-            if let Some(d) = DIAGNOSES.iter().position(|(code, _)| *code == unit.code)
-                && let Some(slot) = diagnoses.get_mut(d).and_then(|v| v.get_mut(pid))
-            {
+            if let Some(slot) = diagnoses.get_mut(*d).and_then(|v| v.get_mut(pid)) {
                 *slot |= any;
             }
+            return;
+        }
+        if unit.kind == UnitKind::Diagnosis {
             return;
         }
         if unit.kind == UnitKind::Admission && row.bed_days > 0 {
             // A spell that began before the window still has nights inside it.
             bed_days[group] += row.bed_days as u64;
             bed_people[group] += 1;
-            if let Some(slot) = features.get_mut(1).and_then(|v| v.get_mut(pid)) {
+            if let Some(slot) = features.get_mut(bed_feature).and_then(|v| v.get_mut(pid)) {
                 *slot += row.bed_days as f64;
             }
         }
@@ -259,45 +298,40 @@ pub fn characterise(
         if count == 0 {
             return;
         }
-        if let (Some(p), Some(e)) = (
-            unit_people.get_mut(usize::from(row.unit)),
-            unit_events.get_mut(usize::from(row.unit)),
-        ) {
+        if let (Some(p), Some(e)) = (unit_people.get_mut(u), unit_events.get_mut(u)) {
             p[group] += 1;
             e[group] += u64::from(count);
         }
-        for (feature, weight) in feature_of.get(&usize::from(row.unit)).into_iter().flatten() {
-            if *feature == Feature::BedDays {
-                continue; // counted above
-            }
-            let value = match (feature, unit.kind) {
-                (Feature::Agencies, _) | (Feature::Prison, _) => 1.0,
-                _ => f64::from(count) * weight,
-            };
-            if let Some(slot) = FEATURES
-                .iter()
-                .position(|(f, _)| f == feature)
-                .and_then(|i| features.get_mut(i))
-                .and_then(|v| v.get_mut(pid))
-            {
-                if *feature == Feature::Prison {
-                    *slot = 1.0;
-                } else {
-                    *slot += value;
+        for (at, feature, weight) in feature_slots.get(u).into_iter().flatten() {
+            if let Some(slot) = features.get_mut(*at).and_then(|v| v.get_mut(pid)) {
+                match feature {
+                    Feature::Prison => *slot = 1.0,
+                    Feature::Agencies => *slot += 1.0,
+                    _ => *slot += f64::from(count) * weight,
                 }
             }
         }
-        if in_cohort.get(pid).copied().unwrap_or(false)
+        if member
             && let Some(day) = row.first_day
-            && let Some(step) = step_of(unit.kind, unit.code)
+            && let Some(Some(step)) = step_index.get(u)
         {
             let uses = first_uses.entry(row.pid).or_default();
-            match uses.iter_mut().find(|(_, s)| *s == step) {
+            match uses.iter_mut().find(|(_, s)| s == step) {
                 Some(existing) => existing.0 = existing.0.min(day),
-                None => uses.push((day, step)),
+                None => uses.push((day, *step)),
             }
         }
     });
+    let first_uses: HashMap<u32, Vec<(i32, String)>> = first_uses
+        .into_iter()
+        .map(|(pid, uses)| {
+            let named = uses
+                .into_iter()
+                .map(|(day, s)| (day, step_names.get(usize::from(s)).cloned().unwrap_or_default()))
+                .collect();
+            (pid, named)
+        })
+        .collect();
 
     // Table 1.
     let mut variables = vec![Variable {
