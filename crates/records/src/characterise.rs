@@ -169,7 +169,10 @@ pub fn characterise(
     // Per unit: which leaves it feeds, in which window, and whether it counts once per person.
     let mut unit_leaves: Vec<Vec<(usize, usize, bool)>> = vec![Vec::new(); unit_list.len()];
     for (l, (matching, window)) in leaf_units.iter().enumerate() {
-        let once = matches!(leaves.get(l), Some(Leaf::DistinctAgencies { .. }) | Some(Leaf::Diagnosis { .. }));
+        let once = matches!(
+            leaves.get(l),
+            Some(Leaf::DistinctAgencies { .. }) | Some(Leaf::Diagnosis { .. })
+        );
         for unit in matching {
             if let Some(list) = unit_leaves.get_mut(*unit) {
                 list.push((l, *window, once));
@@ -241,7 +244,11 @@ pub fn characterise(
         .collect();
     let diagnosis_of: Vec<Option<usize>> = unit_list
         .iter()
-        .map(|u| (u.kind == UnitKind::Diagnosis).then(|| DIAGNOSES.iter().position(|(c, _)| *c == u.code)).flatten())
+        .map(|u| {
+            (u.kind == UnitKind::Diagnosis)
+                .then(|| DIAGNOSES.iter().position(|(c, _)| *c == u.code))
+                .flatten()
+        })
         .collect();
     let mut step_names: Vec<String> = Vec::new();
     let step_index: Vec<Option<u8>> = unit_list

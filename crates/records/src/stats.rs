@@ -206,7 +206,11 @@ fn quartiles(values: &mut [f64]) -> [Option<f64>; 3] {
         let (_, low, rest) = values.select_nth_unstable_by(lo, f64::total_cmp);
         let a = *low;
         // The next order statistic is the smallest value above position `lo`.
-        let b = if lo + 1 < n { rest.iter().copied().fold(f64::INFINITY, f64::min) } else { a };
+        let b = if lo + 1 < n {
+            rest.iter().copied().fold(f64::INFINITY, f64::min)
+        } else {
+            a
+        };
         Some(a + (h - lo as f64) * (b - a))
     })
 }
