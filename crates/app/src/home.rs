@@ -70,7 +70,10 @@ impl App {
                     body: "You work on pseudonymised records and on counts that pass disclosure control. Names and \
                            other direct identifiers are never shown to researchers."
                         .into(),
-                    links: vec![],
+                    links: vec![
+                        ("/records".into(), "Records and cohorts".into()),
+                        ("/records/cohorts/new".into(), "Define a cohort".into()),
+                    ],
                 },
                 Role::EngagementLead => HomeCard {
                     role,
@@ -89,6 +92,7 @@ impl App {
                     links: vec![
                         ("/admin".into(), "Organisations, teams and accounts".into()),
                         ("/admin/audit".into(), "Audit log".into()),
+                        ("/records".into(), "Import records".into()),
                     ],
                 },
             };
