@@ -112,6 +112,16 @@ impl Dataset {
     /// Makes `staged` (a finished import folder) the version in use, then removes versions
     /// older than the one it replaces.
     pub fn publish(&self, staged: &Path, version: &str) -> Result<PathBuf, Error> {
+        // One publisher at a time (another process may be importing too): an exclusive lock on
+        // the dataset's lock file, released when it is dropped.
+        let lock_path = self.dir.join(".publish.lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
         let versions = self.dir.join("versions");
         std::fs::create_dir_all(&versions).map_err(|e| Error::io(&versions, e))?;
         let target = versions.join(version);

@@ -198,6 +198,15 @@ fn patient(r: &Value) -> Mapped {
 
 fn encounter(r: &Value) -> Mapped {
     let who = subject(r)?;
+    let status = text(r, &["status"]).unwrap_or_default();
+    if matches!(status.as_str(), "entered-in-error" | "planned" | "unknown" | "") {
+        return Err((
+            "status".into(),
+            format!(
+                "an Encounter with status {status:?} did not happen as recorded; give finished, arrived, in-progress, onleave or cancelled"
+            ),
+        ));
+    }
     let class = text(r, &["class", "code"]).unwrap_or_default();
     let start = date_part(text(r, &["period", "start"]));
     match class.as_str() {

@@ -322,7 +322,7 @@ fn run(
     type SpellAt = (i32, Option<i32>, String, u64, String);
     let mut by_person: HashMap<i32, Vec<SpellAt>> = HashMap::new();
     for (file, line, event) in spells {
-        let Some(pid) = person_of(&lookup, &event, &file, line, &rejections) else {
+        let Some(pid) = checked_event(&lookup, &event, &file, line, &rejections) else {
             continue;
         };
         let spell_id = event.detail.clone().unwrap_or_default();
@@ -388,6 +388,7 @@ fn run(
         .filter(|i| !matches!(i.kind, FileKind::People | FileKind::Spells))
     {
         let rows = write_events(input, &ctx, &lookup, &rejections, &meter, staged, &mut counts)?;
+
         files.push((input.name.clone(), rows));
     }
     let fhir_events: Vec<&(String, u64, EventIn)> = fhir
@@ -585,7 +586,13 @@ impl EventCols {
         self.pid.append_value(pid);
         self.kind.append_value(e.kind.code());
         self.code.append_value(&e.code);
-        self.detail.append_option(e.detail.as_deref());
+        // Spell ids are the source system's own ids: they link ward stays to spells during the
+        // checks and are not kept.
+        let detail = match e.kind {
+            EventKind::Admission | EventKind::WardStay => None,
+            _ => e.detail.as_deref(),
+        };
+        self.detail.append_option(detail);
         self.start.append_value(start);
         self.end.append_option(e.end.map(day_number));
         self.quantity.append_option(e.quantity);
@@ -788,7 +795,6 @@ fn write_events(
     let outcomes = AtomicU64::new(0);
     let last_day = &counts.last_day;
     for_each_piece(input, ctx, rejections, meter, &mut |pieces| {
-        let stem = input.kind.stem();
         let written: Vec<Result<u64, Error>> = pieces
             .into_par_iter()
             .enumerate()
@@ -809,7 +815,8 @@ fn write_events(
                 events.fetch_add(sink.events.len() as u64, Ordering::Relaxed);
                 outcomes.fetch_add(sink.outcomes.len() as u64, Ordering::Relaxed);
                 if rejections.count() == 0 {
-                    sink.write(staged, &format!("{stem}-{block:05}-{i:03}.parquet"))?;
+                    let source = input.name.replace('.', "_");
+                    sink.write(staged, &format!("{source}-{block:05}-{i:03}.parquet"))?;
                 }
                 Ok(n)
             })

@@ -232,7 +232,16 @@ impl App {
                     .unwrap_or_default();
                 Err(ImportRejected { rejections, total })
             }
-            Err(other) => return Err(engine_error(other)),
+            Err(other) => {
+                // Failed attempts are recorded and audited too (without the cause's text,
+                // which may quote a path or a value).
+                row.outcome = "failed".into();
+                row.summary = "the import could not run; nothing was imported".into();
+                let mut tx = self.store.begin_write().await?;
+                tx.record_import(&permit, organisation, &row).await?;
+                tx.commit().await?;
+                return Err(engine_error(other));
+            }
         };
         let mut tx = self.store.begin_write().await?;
         tx.record_import(&permit, organisation, &row).await?;

@@ -31,7 +31,8 @@ pub struct QueryPlan {
 impl QueryPlan {
     pub fn new(def: &CohortDefinition) -> QueryPlan {
         let describe_from = day_number(window_start(def.index_date, def.window_months));
-        let mut windows: Vec<Option<i32>> = vec![Some(describe_from)];
+        // The description window first; "all time" always (Table 1's diagnoses are ever recorded).
+        let mut windows: Vec<Option<i32>> = vec![Some(describe_from), None];
         for leaf in def.leaves() {
             let w = match leaf {
                 Leaf::Count { from_day, .. } | Leaf::DistinctAgencies { from_day, .. } => Some(from_day),

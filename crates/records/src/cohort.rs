@@ -283,6 +283,12 @@ fn validate_rule(rule: &Rule, path: &str, depth: usize) -> Result<(), Definition
             if a.min.is_none() && a.max.is_none() {
                 return err(".age", "give a minimum, a maximum or both");
             }
+            if a.min.is_some_and(|v| v > 150) {
+                return err(".age.min", "must be 0 to 150");
+            }
+            if a.max.is_some_and(|v| v > 150) {
+                return err(".age.max", "must be 0 to 150");
+            }
             if let (Some(min), Some(max)) = (a.min, a.max)
                 && min > max
             {

@@ -124,7 +124,9 @@ pub struct PublishedPathways {
     pub total: Published,
 }
 
-pub fn publish(all: &[Pathway], top: usize, d: &Disclosure) -> PublishedPathways {
+/// `cohort` is the cohort's size: the people with no service use (cohort − total) are part of
+/// the sums too, so a small number of them cannot be read off the total either.
+pub fn publish(all: &[Pathway], top: usize, cohort: u64, d: &Disclosure) -> PublishedPathways {
     let total: u64 = all.iter().map(|p| p.people).sum();
     let mut shown: Vec<&Pathway> = Vec::new();
     let mut other = 0u64;
@@ -138,8 +140,10 @@ pub fn publish(all: &[Pathway], top: usize, d: &Disclosure) -> PublishedPathways
     let mut cells: Vec<u64> = shown.iter().map(|p| p.people).collect();
     cells.push(other);
     cells.push(total);
-    let all_cells: Vec<usize> = (0..cells.len()).collect();
-    let published = d.protect(&cells, &[all_cells]);
+    cells.push(cohort.saturating_sub(total));
+    let k = cells.len();
+    // Pathways and "other" add up to the total; the total and those without use, to the cohort.
+    let published = d.protect(&cells, &[(0..k - 1).collect(), vec![k - 2, k - 1]]);
     let mut published = published.into_iter();
     let shown = shown
         .into_iter()
@@ -199,7 +203,7 @@ mod tests {
             median_days: vec![],
         };
         let all = vec![p(30, "a"), p(12, "b"), p(3, "c")];
-        let out = publish(&all, 10, &Disclosure::default());
+        let out = publish(&all, 10, 45, &Disclosure::default());
         // "c" (3) goes to other; other = 3 is hidden, so the smallest shown (12) is hidden too.
         assert_eq!(out.shown.len(), 2);
         assert_eq!(out.shown[0].1, Some(30));

@@ -180,7 +180,10 @@ impl Characterisation {
     #[allow(clippy::indexing_slicing)] // `g`/`group` is 0 or 1 and indexes `[_; 2]` arrays
     pub fn publish(&self, d: &Disclosure) -> PublishedReport {
         let n = self.table1.n;
-        let group_n = [d.single(n[0]), d.single(n[1])];
+        // The population is published (attrition, the records page), so the two groups and it
+        // form a sum: hiding one group hides the other too.
+        let groups = d.protect(&[n[0], n[1], self.population], &[vec![0, 1, 2]]);
+        let group_n = [groups.first().copied().flatten(), groups.get(1).copied().flatten()];
         // Attrition: a chain of differences, so small steps are rounded rather than hidden.
         let mut counts = vec![self.population];
         for step in &self.attrition {
@@ -190,7 +193,10 @@ impl Characterisation {
         let mut previous = self.population;
         let mut any_small = false;
         for step in &self.attrition {
-            any_small |= !d.safe(step.remaining) || !d.safe(previous - step.remaining) || !d.safe(step.alone);
+            any_small |= !d.safe(step.remaining)
+                || !d.safe(previous - step.remaining)
+                || !d.safe(step.alone)
+                || !d.safe(self.population.saturating_sub(step.alone));
             previous = step.remaining;
         }
         let round_attrition = d.mode == Mode::Round || any_small;
@@ -216,22 +222,34 @@ impl Characterisation {
             .collect();
 
         let years = f64::from(self.window_months) / 12.0;
-        let person_years = [n[0] as f64 * years, n[1] as f64 * years];
+        // In rounding mode rates are computed from the rounded counts, so they reveal nothing
+        // that the rounded counts do not.
+        let shown_n = |g: usize| if d.mode == Mode::Round { d.round(n[g]) } else { n[g] };
+        let person_years = [shown_n(0) as f64 * years, shown_n(1) as f64 * years];
         let rates = self
             .rates
             .iter()
             .map(|r| {
-                let people = [d.single(r.people[0]), d.single(r.people[1])];
+                // People using a service, and the rest of the group who did not: both must be
+                // safe, or the small one is found by subtraction from the group's n.
+                let people = [0, 1].map(|g| {
+                    let users = r.people[g].min(n[g]);
+                    d.protect(&[users, n[g] - users], &[vec![0, 1]])
+                        .first()
+                        .copied()
+                        .flatten()
+                });
                 let mut events = [None, None];
                 let mut per = [None, None];
                 for g in 0..2 {
                     if people[g].is_some() && group_n[g].is_some() {
-                        events[g] = if d.mode == Mode::Round {
-                            Some(d.round(r.events[g]))
+                        let shown = if d.mode == Mode::Round {
+                            d.round(r.events[g])
                         } else {
-                            Some(r.events[g])
+                            r.events[g]
                         };
-                        per[g] = (person_years[g] > 0.0).then(|| r.events[g] as f64 / person_years[g]);
+                        events[g] = Some(shown);
+                        per[g] = (person_years[g] > 0.0).then(|| shown as f64 / person_years[g]);
                     }
                 }
                 PublishedRate {
@@ -246,9 +264,9 @@ impl Characterisation {
             .collect();
 
         let pathways = if group_n[0].is_some() {
-            publish_pathways(&self.pathways, 12, d)
+            publish_pathways(&self.pathways, 12, n[0], d)
         } else {
-            publish_pathways(&[], 12, d)
+            publish_pathways(&[], 12, 0, d)
         };
 
         PublishedReport {
@@ -306,9 +324,11 @@ fn publish_table1(t: &Table1, d: &Disclosure, group_n: [Published; 2]) -> Vec<Pu
                     } else {
                         None
                     };
+                    let of = n + groups[g].missing;
+                    let of = if d.mode == Mode::Round { d.round(of) } else { of };
                     Cell::Count {
                         n: shown,
-                        percent: shown.map(|m| percent(m, n + groups[g].missing)),
+                        percent: shown.map(|m| percent(m, of)),
                     }
                 });
                 let smd_shown = if visible(0) && visible(1) { *smd } else { None };
@@ -547,5 +567,37 @@ mod tests {
             csv_line(&["a,b".into(), "=1+1".into(), "say \"hi\"".into()]),
             "\"a,b\",'=1+1,\"say \"\"hi\"\"\"\n"
         );
+    }
+
+    #[test]
+    fn small_complements_of_published_totals_are_hidden_too() {
+        // A cohort of 3 in a population of 100: "everyone else" (97) would give it away.
+        let published = report(3, 97).publish(&Disclosure::default());
+        assert_eq!(published.n, [None, None]);
+        // A service used by all but 3 of a group of 90: 87 users would reveal the 3 who did not.
+        let mut c = report(10, 90);
+        c.rates.push(Rate {
+            kind: EventKind::Agency,
+            code: "gp".into(),
+            people: [10, 87],
+            events: [40, 300],
+        });
+        let published = c.publish(&Disclosure::default());
+        let gp = published.rates.iter().find(|r| r.code == "gp").unwrap();
+        assert_eq!(gp.people, [Some(10), None]);
+        assert_eq!(gp.per_person_year[1], None);
+    }
+
+    #[test]
+    fn rounded_rates_and_percentages_come_from_rounded_counts() {
+        let d = Disclosure {
+            threshold: 5,
+            mode: Mode::Round,
+        };
+        let published = report(12, 88).publish(&d);
+        let police = &published.rates[0];
+        // Events 50 over the rounded n (90) × 2 years, not over the exact 88.
+        assert!((police.per_person_year[1].unwrap() - 50.0 / 180.0).abs() < 1e-12);
+        assert_eq!(published.n, [Some(10), Some(90)]);
     }
 }

@@ -9,7 +9,7 @@ use cocare_analytics::datafusion::parquet::arrow::ArrowWriter;
 use crate::common::*;
 
 /// Writes a CSV file's rows as a Parquet file with text columns.
-fn csv_to_parquet(csv_path: &std::path::Path, parquet_path: &std::path::Path) {
+pub fn csv_to_parquet(csv_path: &std::path::Path, parquet_path: &std::path::Path) {
     let mut reader = csv::Reader::from_path(csv_path).unwrap();
     let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

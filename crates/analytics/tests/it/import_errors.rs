@@ -164,3 +164,63 @@ fn a_fhir_bundle_with_an_unknown_resource_type_names_the_entry() {
         vec!["b.json: is not a FHIR Bundle (resourceType must be \"Bundle\")"]
     );
 }
+
+#[test]
+fn an_admission_before_birth_and_a_fhir_encounter_entered_in_error_are_rejected() {
+    let (_root, engine) = engine();
+    let dir = copy_of("table1/records");
+    spoil(dir.path(), "spells.csv", |t| t + "F001,LATE-1,1940-01-01,1940-01-05\n");
+    let errors = rejected(import(&engine, dir.path()));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e
+                .starts_with("spells.csv line 63, field admitted: 1940-01-01 is before the person's year of birth")),
+        "{errors:#?}"
+    );
+
+    let dir = copy_of("fhir");
+    spoil(dir.path(), "bundle.json", |t| {
+        t.replacen(
+            "\"id\": \"ENC-3\", \"status\": \"finished\"",
+            "\"id\": \"ENC-3\", \"status\": \"entered-in-error\"",
+            1,
+        )
+    });
+    let errors = rejected(import(&engine, dir.path()));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("bundle.json line 5, field entry[4].resource.status"),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn two_files_of_one_kind_are_both_kept() {
+    let (_root, engine) = engine();
+    let dir = copy_of("table1/records");
+    let contacts = std::fs::read_to_string(dir.path().join("contacts.csv")).unwrap();
+    let lines: Vec<&str> = contacts.lines().collect();
+    let (header, rows) = (lines[0], &lines[1..]);
+    let half = rows.len() / 2;
+    std::fs::write(
+        dir.path().join("contacts.csv"),
+        format!("{header}\n{}\n", rows[..half].join("\n")),
+    )
+    .unwrap();
+    // The other half as contacts.parquet: the layout takes one name per kind and format.
+    let whole = import(&engine, &fixture("table1/records")).unwrap();
+    let (_r2, engine2) = crate::common::engine();
+    let parquet_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        parquet_dir.path().join("c.csv"),
+        format!("{header}\n{}\n", rows[half..].join("\n")),
+    )
+    .unwrap();
+    crate::formats::csv_to_parquet(&parquet_dir.path().join("c.csv"), &dir.path().join("contacts.parquet"));
+    let split = import(&engine2, dir.path()).unwrap();
+    assert_eq!(
+        split.manifest.events, whole.manifest.events,
+        "no piece of either file was overwritten"
+    );
+}

@@ -137,6 +137,10 @@ pub async fn post_import(State(state): State<AppState>, signed_in: SignedIn, mut
             ));
             break;
         };
+        if names.contains(&name) {
+            problem = Some(format!("{name} was chosen twice; choose each file once."));
+            break;
+        }
         let path = dir.path().join(&name);
         let mut field = field;
         let mut file = match tokio::fs::File::create(&path).await {
