@@ -7,11 +7,6 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 
-/// mimalloc: imports allocate and free millions of small strings across threads, where it is
-/// markedly faster than the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "cocare", version, about = "cocare: co-produced community mental health care")]
 struct Cli {
