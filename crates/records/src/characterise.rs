@@ -188,6 +188,9 @@ pub fn characterise(
             }
         }
     });
+    // People born after the index date are not part of the population on that day.
+    let eligible: Vec<bool> = people.birth_year.iter().map(|y| *y <= index_year).collect();
+    let population = eligible.iter().filter(|e| **e).count();
     let mut criteria_met: Vec<Vec<bool>> = vec![Vec::with_capacity(n); def.criteria.len()];
     let mut in_cohort = vec![false; n];
     let mut leaf_flags = vec![false; leaves.len()];
@@ -206,11 +209,14 @@ pub fn characterise(
                 *f = flag;
             }
         }
-        let met = def.evaluate(&leaf_flags);
+        let mut met = def.evaluate(&leaf_flags);
+        if !eligible.get(pid).copied().unwrap_or(false) {
+            met.iter_mut().for_each(|m| *m = false);
+        }
         for (c, m) in criteria_met.iter_mut().zip(&met) {
             c.push(*m);
         }
-        *cohort_flag = met.iter().all(|m| *m);
+        *cohort_flag = eligible.get(pid).copied().unwrap_or(false) && met.iter().all(|m| *m);
     }
     let labels = def.labels();
     let mut remaining = vec![true; n];
@@ -282,6 +288,9 @@ pub fn characterise(
         let Some(unit) = unit_list.get(u) else {
             return;
         };
+        if !eligible.get(pid).copied().unwrap_or(false) {
+            return;
+        }
         let member = in_cohort.get(pid).copied().unwrap_or(false);
         let group = usize::from(!member);
         if let Some(Some(d)) = diagnosis_of.get(u) {
@@ -394,7 +403,27 @@ pub fn characterise(
         };
         variables.push(Variable { name, values });
     }
-    let table1 = table1([def.name.clone(), "Everyone else".into()], &in_cohort, &variables);
+    // Table 1 over the population on the index date only.
+    let (flags, variables) = if population == n {
+        (in_cohort.clone(), variables)
+    } else {
+        let variables = variables
+            .into_iter()
+            .map(|v| Variable {
+                name: v.name,
+                values: match v.values {
+                    Values::Continuous(x) => Values::Continuous(only(&x, &eligible)),
+                    Values::Binary(x) => Values::Binary(only(&x, &eligible)),
+                    Values::Categorical { levels, values } => Values::Categorical {
+                        levels,
+                        values: only(&values, &eligible),
+                    },
+                },
+            })
+            .collect::<Vec<_>>();
+        (only(&in_cohort, &eligible), variables)
+    };
+    let table1 = table1([def.name.clone(), "Everyone else".into()], &flags, &variables);
 
     // Rates: service and agency use per unit; diagnoses and referrals are not service use.
     let mut rates: Vec<Rate> = unit_list
@@ -437,12 +466,22 @@ pub fn characterise(
         cohort_name: def.name.clone(),
         index_date: def.index_date,
         window_months: def.window_months,
-        population: n as u64,
+        population: population as u64,
         attrition,
         table1,
         rates,
         pathways,
     }
+}
+
+/// The items whose mask entry is true.
+fn only<T: Copy>(values: &[T], mask: &[bool]) -> Vec<T> {
+    values
+        .iter()
+        .zip(mask)
+        .filter(|(_, keep)| **keep)
+        .map(|(v, _)| *v)
+        .collect()
 }
 
 fn rate_kind(kind: UnitKind) -> crate::layout::EventKind {

@@ -264,6 +264,9 @@ impl DiagnosisGroup {
 /// Checks and normalises an ICD-10 code: a letter, two digits, and optionally a dot and one
 /// or two more characters (`F20`, `F20.0`, `f200` → `F20.0`, `F10.24`).
 pub fn parse_icd10(given: &str) -> Result<String, String> {
+    let trimmed = given.trim();
+    // A dot, if there is one, comes after the letter and two digits, once.
+    let dot_misplaced = trimmed.find('.').is_some_and(|at| at != 3) || trimmed.matches('.').count() > 1;
     let compact: String = given
         .trim()
         .chars()
@@ -277,7 +280,7 @@ pub fn parse_icd10(given: &str) -> Result<String, String> {
         && chars
             .get(3..)
             .is_some_and(|rest| rest.iter().all(char::is_ascii_alphanumeric));
-    if !ok {
+    if !ok || dot_misplaced {
         return Err(format!(
             "{:?} is not an ICD-10 code (a letter, two digits, then optionally a dot and up to two more characters, e.g. F20.0)",
             given.chars().take(40).collect::<String>()
@@ -312,6 +315,8 @@ mod tests {
         assert!(parse_icd10("F2").is_err());
         assert!(parse_icd10("320").is_err());
         assert!(parse_icd10("F20.0.1x").is_err());
+        assert!(parse_icd10("F2.00").is_err());
+        assert!(parse_icd10("F20.0.1").is_err());
         assert_eq!(DiagnosisGroup::of("F20.0"), DiagnosisGroup::Psychosis);
         assert_eq!(DiagnosisGroup::of("F10.2"), DiagnosisGroup::Substance);
         assert_eq!(DiagnosisGroup::of("F48"), DiagnosisGroup::Anxiety);

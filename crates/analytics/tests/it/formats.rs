@@ -103,3 +103,16 @@ async fn the_documented_example_imports_and_the_document_names_every_column() {
     assert_eq!(c.table1.n, [2, 2]);
     assert_eq!(c.attrition[0].alone, 2);
 }
+
+#[tokio::test]
+async fn someone_born_after_the_index_date_is_not_in_the_population() {
+    let (_r, engine) = engine();
+    let dir = copy_of("table1/records");
+    let people = dir.path().join("people.csv");
+    let text = std::fs::read_to_string(&people).unwrap();
+    std::fs::write(&people, text + "F999,2026,female,woman,A,3\n").unwrap();
+    import(&engine, dir.path()).unwrap();
+    let c = engine.characterise("org", &definition()).await.unwrap();
+    assert_eq!(c.population, 48, "index date 2025-12-31; born 2026");
+    assert_eq!(c.table1.n[0] + c.table1.n[1], 48);
+}
