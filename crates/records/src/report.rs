@@ -242,7 +242,12 @@ impl Characterisation {
                 let mut events = [None, None];
                 let mut per = [None, None];
                 for g in 0..2 {
-                    if people[g].is_some() && group_n[g].is_some() {
+                    // Contacts (not people) may be shown when the users are not too few themselves,
+                    // even if their count is hidden only because the non-users are few: a total
+                    // of contacts says nothing about how many people did not use a service.
+                    let users = r.people[g].min(n[g]);
+                    let events_safe = d.mode == Mode::Round || (d.safe(users) && d.safe(r.events[g]));
+                    if events_safe && group_n[g].is_some() {
                         let shown = if d.mode == Mode::Round {
                             d.round(r.events[g])
                         } else {
@@ -585,7 +590,11 @@ mod tests {
         let published = c.publish(&Disclosure::default());
         let gp = published.rates.iter().find(|r| r.code == "gp").unwrap();
         assert_eq!(gp.people, [Some(10), None]);
-        assert_eq!(gp.per_person_year[1], None);
+        // The contacts and their rate still show: 300 contacts reveal nothing about the 3.
+        assert_eq!(gp.events[1], Some(300));
+        // A service used by 3 people shows neither its users nor its contacts.
+        assert_eq!(published.rates[0].people[0], None);
+        assert_eq!(published.rates[0].events[0], None);
     }
 
     #[test]
@@ -596,7 +605,7 @@ mod tests {
         };
         let published = report(12, 88).publish(&d);
         let police = &published.rates[0];
-        // Events 50 over the rounded n (90) × 2 years, not over the exact 88.
+        // Contacts 50 over the rounded n (90) × 2 years, not over the exact 88.
         assert!((police.per_person_year[1].unwrap() - 50.0 / 180.0).abs() < 1e-12);
         assert_eq!(published.n, [Some(10), Some(90)]);
     }
