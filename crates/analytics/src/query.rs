@@ -114,30 +114,59 @@ pub async fn register(ctx: &SessionContext, version: &Path) -> Result<(), Error>
     Ok(())
 }
 
-/// The SQL a definition compiles to (exposed for tests and `--explain`).
-pub fn unit_sql(plan: &QueryPlan) -> String {
+/// The SQL a definition compiles to: two aggregates whose rows add up. Most events are older
+/// than every look-back window and matter only to "ever diagnosed" and to bed days of long
+/// spells, so the full per-window aggregate reads only the events inside the windows, and a
+/// second, small one reads the older diagnoses and admissions.
+pub fn unit_sql(plan: &QueryPlan) -> Vec<String> {
     let idx = plan.index_day;
     let from = plan.describe_from;
     let admission = units::index(UnitKind::Admission, "admission").unwrap_or(0);
-    // One BIGINT key (pid × 256 + unit) groups much faster than two columns.
-    let mut columns = vec![format!("{KEY} AS key")];
-    for (i, window) in plan.windows.iter().enumerate() {
-        columns.push(match window {
-            Some(day) => format!("CAST(COUNT(*) FILTER (WHERE start >= {day}) AS BIGINT) AS c{i}"),
-            None => format!("CAST(COUNT(*) AS BIGINT) AS c{i}"),
-        });
-    }
-    columns.push(format!("MIN(start) FILTER (WHERE start >= {from}) AS first_day"));
-    // Bed days: nights between admission and discharge (or the day after the index date, if
-    // still in hospital) that fall in the description window.
-    columns.push(format!(
+    let diagnoses: Vec<String> = units::all()
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.kind == UnitKind::Diagnosis)
+        .map(|(i, _)| i.to_string())
+        .collect();
+    let earliest = plan.windows.iter().flatten().copied().min().unwrap_or(from);
+    let bed_days = format!(
+        // Nights between admission and discharge (or the day after the index date, if still in
+        // hospital) that fall in the description window.
         "CAST(COALESCE(SUM(GREATEST(0, LEAST(COALESCE(\"end\", {next}), {next}) - GREATEST(start, {from}))) FILTER (WHERE unit = {admission}), 0) AS BIGINT) AS bed_days",
         next = idx + 1
-    ));
-    format!(
-        "SELECT {} FROM events WHERE start <= {idx} AND unit >= 0 GROUP BY {KEY}",
-        columns.join(", ")
-    )
+    );
+    // One BIGINT key (pid × 256 + unit) groups much faster than two columns.
+    let mut recent = vec![format!("{KEY} AS key")];
+    let mut older = vec![format!("{KEY} AS key")];
+    for (i, window) in plan.windows.iter().enumerate() {
+        match window {
+            Some(day) => {
+                recent.push(format!(
+                    "CAST(COUNT(*) FILTER (WHERE start >= {day}) AS BIGINT) AS c{i}"
+                ));
+                older.push(format!("CAST(0 AS BIGINT) AS c{i}"));
+            }
+            None => {
+                recent.push(format!("CAST(COUNT(*) AS BIGINT) AS c{i}"));
+                older.push(format!("CAST(COUNT(*) AS BIGINT) AS c{i}"));
+            }
+        }
+    }
+    recent.push(format!("MIN(start) FILTER (WHERE start >= {from}) AS first_day"));
+    older.push("CAST(NULL AS INT) AS first_day".to_string());
+    recent.push(bed_days.clone());
+    older.push(bed_days);
+    vec![
+        format!(
+            "SELECT {} FROM events WHERE start >= {earliest} AND start <= {idx} AND unit >= 0 GROUP BY {KEY}",
+            recent.join(", ")
+        ),
+        format!(
+            "SELECT {} FROM events WHERE start < {earliest} AND unit IN ({admission}, {}) GROUP BY {KEY}",
+            older.join(", "),
+            diagnoses.join(", ")
+        ),
+    ]
 }
 
 const KEY: &str = "CAST(pid AS BIGINT) * 256 + CAST(unit AS BIGINT)";
@@ -162,7 +191,11 @@ pub async fn characterise_in(
     let people = load_people(ctx).await?;
     let loaded = started.elapsed();
     let rows = if ctx.table_exist("events").map_err(Error::datafusion)? {
-        collect(ctx, &unit_sql(&plan)).await?
+        let mut rows = Vec::new();
+        for sql in unit_sql(&plan) {
+            rows.extend(collect(ctx, &sql).await?);
+        }
+        rows
     } else {
         Vec::new()
     };

@@ -306,7 +306,6 @@ pub fn characterise(
         if unit.kind == UnitKind::Admission && row.bed_days > 0 {
             // A spell that began before the window still has nights inside it.
             bed_days[group] += row.bed_days as u64;
-            bed_people[group] += 1;
             if let Some(slot) = features.get_mut(bed_feature).and_then(|v| v.get_mut(pid)) {
                 *slot += row.bed_days as f64;
             }
@@ -339,6 +338,12 @@ pub fn characterise(
             }
         }
     });
+    // People with bed days, counted per person (one person's nights may come in several rows).
+    for (pid, nights) in features.get(bed_feature).into_iter().flatten().enumerate() {
+        if *nights > 0.0 && eligible.get(pid).copied().unwrap_or(false) {
+            bed_people[usize::from(!in_cohort.get(pid).copied().unwrap_or(false))] += 1;
+        }
+    }
     let first_uses: HashMap<u32, Vec<(i32, String)>> = first_uses
         .into_iter()
         .map(|(pid, uses)| {
