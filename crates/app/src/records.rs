@@ -138,10 +138,7 @@ impl App {
             Action::ImportRecords
         };
         let (organisation, permit) = self.records_scope(actor, action).await?;
-        let status = match &self.records.engine {
-            Some(engine) => engine.status(&organisation.to_string()).map_err(engine_error)?,
-            None => None,
-        };
+        let status = self.records_status(organisation)?;
         let mut tx = self.store.begin_write().await?;
         let imports = tx.record_imports(&permit, organisation, 10).await?;
         let cohorts = if can_analyse {

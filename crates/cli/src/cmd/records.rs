@@ -246,12 +246,7 @@ impl Records {
                 json,
                 csv,
             } => {
-                let definition = read_definition(&cohort)?;
-                let app = records.app(&db).await?;
-                let organisation = organisation(&app, org.as_deref()).await?;
-                let report = app
-                    .characterise_definition(&Actor::system("records-cli"), organisation, &definition)
-                    .await?;
+                let (_, report) = characterise_file(&cohort, org.as_deref(), &db, &records).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&table1_json(&report))?);
                 } else if csv {
@@ -269,12 +264,7 @@ impl Records {
                 out,
                 xlsx,
             } => {
-                let definition = read_definition(&cohort)?;
-                let app = records.app(&db).await?;
-                let organisation = organisation(&app, org.as_deref()).await?;
-                let report = app
-                    .characterise_definition(&Actor::system("records-cli"), organisation, &definition)
-                    .await?;
+                let (definition, report) = characterise_file(&cohort, org.as_deref(), &db, &records).await?;
                 let html = cocare_web::records_report::html(&report, &definition)?;
                 std::fs::write(&out, html).with_context(|| format!("cannot write {}", out.display()))?;
                 println!("wrote {}", out.display());
@@ -287,6 +277,22 @@ impl Records {
             }
         }
     }
+}
+
+/// Reads a cohort definition file and runs it (as the audited system actor `records-cli`).
+async fn characterise_file(
+    cohort: &Path,
+    org: Option<&str>,
+    db: &DbArgs,
+    records: &RecordsArgs,
+) -> anyhow::Result<(CohortDefinition, PublishedReport)> {
+    let definition = read_definition(cohort)?;
+    let app = records.app(db).await?;
+    let organisation = organisation(&app, org).await?;
+    let report = app
+        .characterise_definition(&Actor::system("records-cli"), organisation, &definition)
+        .await?;
+    Ok((definition, report))
 }
 
 async fn organisation(app: &App, name: Option<&str>) -> anyhow::Result<Option<cocare_core::OrganisationId>> {

@@ -104,68 +104,73 @@ fn safe_name(raw: &str) -> Option<String> {
     ok.then_some(base)
 }
 
-/// Receives the files (streamed to a private folder), starts the import, and sends the browser
-/// to its progress page.
-pub async fn post_import(State(state): State<AppState>, signed_in: SignedIn, mut multipart: Multipart) -> HtmlResult {
-    let dir = tempfile::tempdir().map_err(|_| internal())?;
-    let mut names = Vec::new();
-    let mut problem: Option<String> = None;
+/// Why an upload could not be received: something the person can fix, or our side.
+enum Upload {
+    Problem(String),
+    Internal,
+}
+
+/// Streams every chosen file into `dir`, stopping at the first problem.
+async fn receive_files(multipart: &mut Multipart, dir: &std::path::Path) -> Result<Vec<String>, Upload> {
+    let mut names: Vec<String> = Vec::new();
     loop {
-        let field = match multipart.next_field().await {
+        let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
-            Ok(None) => break,
+            Ok(None) => return Ok(names),
             Err(e) => {
-                problem = Some(format!(
+                return Err(Upload::Problem(format!(
                     "The upload did not arrive whole ({}). Please try again.",
                     e.body_text()
-                ));
-                break;
+                )));
             }
         };
         if field.name() != Some("files") {
             continue;
         }
-        let Some(raw) = field.file_name().map(str::to_string) else {
-            continue;
-        };
+        let raw = field.file_name().map(str::to_string).unwrap_or_default();
         if raw.is_empty() {
             continue;
         }
         let Some(name) = safe_name(&raw) else {
-            problem = Some(format!(
+            return Err(Upload::Problem(format!(
                 "{raw:?} is not a file the import takes: use the layout's names (people.csv, contacts.csv, …), .parquet files, or FHIR bundles (.json)."
-            ));
-            break;
+            )));
         };
         if names.contains(&name) {
-            problem = Some(format!("{name} was chosen twice; choose each file once."));
-            break;
+            return Err(Upload::Problem(format!(
+                "{name} was chosen twice; choose each file once."
+            )));
         }
-        let path = dir.path().join(&name);
-        let mut field = field;
-        let mut file = match tokio::fs::File::create(&path).await {
-            Ok(f) => f,
-            Err(_) => return Err(internal()),
-        };
+        let mut file = tokio::fs::File::create(dir.join(&name))
+            .await
+            .map_err(|_| Upload::Internal)?;
         loop {
             match field.chunk().await {
-                Ok(Some(bytes)) => {
-                    if tokio::io::AsyncWriteExt::write_all(&mut file, &bytes).await.is_err() {
-                        return Err(internal());
-                    }
-                }
+                Ok(Some(bytes)) => tokio::io::AsyncWriteExt::write_all(&mut file, &bytes)
+                    .await
+                    .map_err(|_| Upload::Internal)?,
                 Ok(None) => break,
                 Err(e) => {
-                    problem = Some(format!(
+                    return Err(Upload::Problem(format!(
                         "The upload of {name} did not arrive whole ({}).",
                         e.body_text()
-                    ));
-                    break;
+                    )));
                 }
             }
         }
         names.push(name);
     }
+}
+
+/// Receives the files (streamed to a private folder), starts the import, and sends the browser
+/// to its progress page.
+pub async fn post_import(State(state): State<AppState>, signed_in: SignedIn, mut multipart: Multipart) -> HtmlResult {
+    let dir = tempfile::tempdir().map_err(|_| internal())?;
+    let (names, mut problem) = match receive_files(&mut multipart, dir.path()).await {
+        Ok(names) => (names, None),
+        Err(Upload::Problem(message)) => (Vec::new(), Some(message)),
+        Err(Upload::Internal) => return Err(internal()),
+    };
     if problem.is_none() && names.is_empty() {
         problem = Some("Choose the files to import: at least people.csv (or people.parquet, or FHIR bundles).".into());
     }
