@@ -1,6 +1,13 @@
 //! Economics against values computed independently: numpy and SciPy run as fixture generators
 //! (`tests/fixtures/*/generate.py`), and small cases worked by hand.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::type_complexity,
+    clippy::needless_range_loop
+)]
 
 mod bootstrap;
 mod cea;
