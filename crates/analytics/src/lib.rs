@@ -8,6 +8,7 @@
 //!
 //! DataFusion (and Ballista, behind the `cluster` feature) live here and nowhere else.
 
+pub mod costing;
 pub mod dataset;
 pub mod fhir;
 pub mod import;

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cocare_records::characterise::{People, QueryPlan, UnitRow, UnitRows, characterise};
+use cocare_records::characterise::{People, QueryPlan, UnitRow, UnitRows, characterise, select};
 use cocare_records::codes::{EthnicGroup, Gender, Sex};
 use cocare_records::cohort::CohortDefinition;
 use cocare_records::report::Characterisation;
@@ -16,6 +16,10 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+
+use cocare_econ::costs::UnitCostTable;
+use cocare_econ::evaluate::{EvaluationError, EvaluationSpec, Report};
+use cocare_records::sdc::Disclosure;
 
 use crate::Error;
 use crate::dataset::{Dataset, Manifest};
@@ -73,6 +77,36 @@ impl Engine {
                 "this build of cocare has no Ballista support (feature `cluster`)".into(),
             )),
         }
+    }
+
+    /// Evaluates care pathways over a dataset's current version, within a cohort (or everyone).
+    pub async fn evaluate(
+        &self,
+        dataset: &str,
+        cohort: Option<&CohortDefinition>,
+        spec: &EvaluationSpec,
+        table: &UnitCostTable,
+        disclosure: &Disclosure,
+    ) -> Result<Result<Report, EvaluationError>, Error> {
+        let (dir, manifest) = self.current(dataset)?.ok_or(Error::NoData)?;
+        let people = usize::try_from(manifest.people).unwrap_or(0);
+        let in_cohort = match cohort {
+            Some(def) => {
+                let ctx = self.context().await?;
+                cohort_members(&ctx, &dir, def).await?
+            }
+            None => vec![true; people],
+        };
+        let name = cohort.map_or_else(|| "Everyone in the records".to_string(), |d| d.name.clone());
+        let (spec, table, disclosure) = (spec.clone(), table.clone(), *disclosure);
+        let last_day = manifest.last_day.unwrap_or(0);
+        tokio::task::spawn_blocking(move || {
+            let records = crate::costing::read_records(&dir, people, last_day)?;
+            let usage = crate::costing::measure_usage(&records, &in_cohort, &spec, &name);
+            Ok(cocare_econ::evaluate::evaluate(&spec, &usage, &table, &disclosure))
+        })
+        .await
+        .map_err(|e| Error::Query(e.to_string()))?
     }
 
     /// Runs a cohort definition over a dataset's current version.
@@ -173,12 +207,12 @@ const KEY: &str = "CAST(pid AS BIGINT) * 256 + CAST(unit AS BIGINT)";
 
 pub const PEOPLE_SQL: &str = "SELECT pid, birth_year, sex, gender, ethnic_group, deprivation FROM people";
 
-/// Runs a definition on a session whose tables may not be registered yet.
-pub async fn characterise_in(
+/// Reads what a definition needs: people and the per-unit aggregate rows.
+async fn cohort_inputs(
     ctx: &SessionContext,
     version: &Path,
     def: &CohortDefinition,
-) -> Result<Characterisation, Error> {
+) -> Result<(QueryPlan, People, Batches), Error> {
     def.validate().map_err(|e| Error::Invalid(e.to_string()))?;
     if ctx.table_exist("events").map_err(Error::datafusion)? {
         ctx.deregister_table("events").map_err(Error::datafusion)?;
@@ -199,20 +233,33 @@ pub async fn characterise_in(
     } else {
         Vec::new()
     };
-    let aggregated = started.elapsed();
+    tracing::debug!(
+        people_ms = loaded.as_millis() as u64,
+        aggregate_ms = (started.elapsed() - loaded).as_millis() as u64,
+        "cohort aggregate read"
+    );
     let batches = Batches {
         batches: rows,
         windows: plan.windows.len(),
     };
     batches.check()?;
-    let result = characterise(def, &plan, &people, &batches);
-    tracing::debug!(
-        people_ms = loaded.as_millis() as u64,
-        aggregate_ms = (aggregated - loaded).as_millis() as u64,
-        describe_ms = (started.elapsed() - aggregated).as_millis() as u64,
-        "cohort characterised"
-    );
-    Ok(result)
+    Ok((plan, people, batches))
+}
+
+/// Runs a definition on a session whose tables may not be registered yet.
+pub async fn characterise_in(
+    ctx: &SessionContext,
+    version: &Path,
+    def: &CohortDefinition,
+) -> Result<Characterisation, Error> {
+    let (plan, people, batches) = cohort_inputs(ctx, version, def).await?;
+    Ok(characterise(def, &plan, &people, &batches))
+}
+
+/// Who is in a cohort, by pid.
+pub async fn cohort_members(ctx: &SessionContext, version: &Path, def: &CohortDefinition) -> Result<Vec<bool>, Error> {
+    let (plan, people, batches) = cohort_inputs(ctx, version, def).await?;
+    Ok(select(def, &plan, &people, &batches).in_cohort)
 }
 
 pub async fn collect(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, Error> {

@@ -129,14 +129,16 @@ const DIAGNOSES: [(&str, &str); 5] = [
     ("anxiety", "Diagnosis: anxiety or stress-related (F40–F48)"),
 ];
 
-/// Runs the rule tree and describes the cohort beside everyone else.
-#[allow(clippy::indexing_slicing)] // `g`/`group` is 0 or 1 and indexes `[_; 2]` arrays
-pub fn characterise(
-    def: &CohortDefinition,
-    plan: &QueryPlan,
-    people: &People,
-    rows: &dyn UnitRows,
-) -> Characterisation {
+/// Who is in the cohort: each criterion per person, and the people it selects.
+pub struct Selection {
+    pub in_cohort: Vec<bool>,
+    pub criteria_met: Vec<Vec<bool>>,
+    pub eligible: Vec<bool>,
+    pub population: usize,
+}
+
+/// Runs the rule tree over the unit rows.
+pub fn select(def: &CohortDefinition, plan: &QueryPlan, people: &People, rows: &dyn UnitRows) -> Selection {
     let n = people.len();
     let leaves = def.leaves();
     let index_year = chrono::Datelike::year(&def.index_date);
@@ -218,6 +220,31 @@ pub fn characterise(
         }
         *cohort_flag = eligible.get(pid).copied().unwrap_or(false) && met.iter().all(|m| *m);
     }
+    Selection {
+        in_cohort,
+        criteria_met,
+        eligible,
+        population,
+    }
+}
+
+/// Runs the rule tree and describes the cohort beside everyone else.
+#[allow(clippy::indexing_slicing)] // `g`/`group` is 0 or 1 and indexes `[_; 2]` arrays
+pub fn characterise(
+    def: &CohortDefinition,
+    plan: &QueryPlan,
+    people: &People,
+    rows: &dyn UnitRows,
+) -> Characterisation {
+    let n = people.len();
+    let index_year = chrono::Datelike::year(&def.index_date);
+    let Selection {
+        in_cohort,
+        criteria_met,
+        eligible,
+        population,
+    } = select(def, plan, people, rows);
+    let unit_list = units::all();
     let labels = def.labels();
     let mut remaining = vec![true; n];
     let attrition = criteria_met
