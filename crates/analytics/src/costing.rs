@@ -146,16 +146,18 @@ pub fn read_resource_use(path: &Path) -> Result<ResourceUse, Error> {
             let mut chunk = Chunk::default();
             for batch in batches {
                 let bad = |what: &str| Error::Invalid(format!("{}: {what}", path.display()));
-                let pid = cast(column(&batch, "pid")?, &DataType::UInt32).map_err(|_| bad("pid is not a whole number"))?;
+                let pid =
+                    cast(column(&batch, "pid")?, &DataType::UInt32).map_err(|_| bad("pid is not a whole number"))?;
                 let day = match column(&batch, "day")?.data_type() {
                     DataType::Date32 => cast(column(&batch, "day")?, &DataType::Int32),
                     _ => cast(column(&batch, "day")?, &DataType::Int32),
                 }
                 .map_err(|_| bad("day is not a day number or a date"))?;
-                let quantity =
-                    cast(column(&batch, "quantity")?, &DataType::Float64).map_err(|_| bad("quantity is not a number"))?;
+                let quantity = cast(column(&batch, "quantity")?, &DataType::Float64)
+                    .map_err(|_| bad("quantity is not a number"))?;
                 let dict_type = DataType::Dictionary(Box::new(DataType::UInt16), Box::new(DataType::Utf8));
-                let resource = cast(column(&batch, "resource")?, &dict_type).map_err(|_| bad("resource is not text"))?;
+                let resource =
+                    cast(column(&batch, "resource")?, &dict_type).map_err(|_| bad("resource is not text"))?;
                 let (Some(pid), Some(day), Some(quantity), Some(resource)) = (
                     pid.as_primitive_opt::<UInt32Type>(),
                     day.as_primitive_opt::<Int32Type>(),
@@ -252,10 +254,16 @@ pub fn read_records(version: &Path, people: usize, last_day: i32) -> Result<Reco
             for batch in read_group(path, meta, *rg, &["pid", "unit", "start", "end", "quantity"])? {
                 let bad = || Error::Invalid(format!("{}: unexpected column types", path.display()));
                 let pid = column(&batch, "pid")?.as_primitive_opt::<Int32Type>().ok_or_else(bad)?;
-                let unit = column(&batch, "unit")?.as_primitive_opt::<Int16Type>().ok_or_else(bad)?;
-                let start = column(&batch, "start")?.as_primitive_opt::<Int32Type>().ok_or_else(bad)?;
+                let unit = column(&batch, "unit")?
+                    .as_primitive_opt::<Int16Type>()
+                    .ok_or_else(bad)?;
+                let start = column(&batch, "start")?
+                    .as_primitive_opt::<Int32Type>()
+                    .ok_or_else(bad)?;
                 let end = column(&batch, "end")?.as_primitive_opt::<Int32Type>().ok_or_else(bad)?;
-                let quantity = column(&batch, "quantity")?.as_primitive_opt::<Float64Type>().ok_or_else(bad)?;
+                let quantity = column(&batch, "quantity")?
+                    .as_primitive_opt::<Float64Type>()
+                    .ok_or_else(bad)?;
                 c.pid.extend(pid.values().iter().map(|p| *p as u32));
                 c.unit.extend_from_slice(unit.values());
                 c.start.extend_from_slice(start.values());
@@ -275,7 +283,9 @@ pub fn read_records(version: &Path, people: usize, last_day: i32) -> Result<Reco
             let day = column(&batch, "day")?.as_primitive_opt::<Int32Type>().ok_or_else(bad)?;
             let measure = cast(column(&batch, "measure")?, &DataType::Utf8).map_err(Error::arrow)?;
             let measure = measure.as_string_opt::<i32>().ok_or_else(bad)?;
-            let value = column(&batch, "value")?.as_primitive_opt::<Float64Type>().ok_or_else(bad)?;
+            let value = column(&batch, "value")?
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(bad)?;
             for i in 0..batch.num_rows() {
                 if let Some(which) = measures.iter().position(|m| *m == measure.value(i)) {
                     outcomes.push((pid.value(i) as u32, day.value(i), which as u8, value.value(i)));
@@ -340,7 +350,9 @@ impl RecordEvents {
         let mut extra = Chunk::default();
         let measures = outcome_measures();
         for (pid, day, which, value) in &self.outcomes {
-            let Some(measure) = measures.get(usize::from(*which)) else { continue };
+            let Some(measure) = measures.get(usize::from(*which)) else {
+                continue;
+            };
             let Some((_, resource)) = resources::OUTCOME_RESOURCES.iter().find(|(m, _)| m == measure) else {
                 continue;
             };
@@ -544,7 +556,12 @@ pub fn measure_usage(records: &RecordEvents, in_cohort: &[bool], spec: &Evaluati
                     if let Some(x) = f.get_mut(base + width - 1) {
                         *x = (*x).min(d);
                     }
-                    for (path, role) in usize::try_from(u).ok().and_then(|u| unit_roles.get(u)).into_iter().flatten() {
+                    for (path, role) in usize::try_from(u)
+                        .ok()
+                        .and_then(|u| unit_roles.get(u))
+                        .into_iter()
+                        .flatten()
+                    {
                         if let Some(x) = f.get_mut(base + path * 2 + role) {
                             *x = (*x).min(d);
                         }
@@ -667,7 +684,7 @@ pub fn measure_usage(records: &RecordEvents, in_cohort: &[bool], spec: &Evaluati
             points.push((f64::from(day - index), *value));
         }
     }
-    let horizon_f = f64::from(horizon);
+    let horizon_f = spec.horizon_years * discount::YEAR_DAYS;
     let qalys = utilities
         .into_par_iter()
         .map(|mut points| {

@@ -5,6 +5,7 @@
 #[cfg(feature = "cluster")]
 mod cluster;
 mod common;
+mod econ;
 mod formats;
 mod import_errors;
 mod table1;
