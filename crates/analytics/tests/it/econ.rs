@@ -169,7 +169,7 @@ async fn pathways_measured_on_a_small_extract_by_hand() {
     let (version, manifest) = engine.current("org").unwrap().unwrap();
     let records = read_records(&version, manifest.people as usize, manifest.last_day.unwrap()).unwrap();
     let spec = EvaluationSpec::crisis_vs_inpatient();
-    let usage = measure_usage(&records, &vec![true; 12], &spec, "everyone");
+    let usage = measure_usage(&records, &[true; 12], &spec, "everyone");
     // People are in pid (import) order.
     let on: Vec<u16> = usage.pathway.clone();
     assert_eq!(&on[..5], &[0; 5]);
