@@ -464,4 +464,20 @@ mod engine_impl {
             Ok(self.current(dataset)?.map(|(_, m)| status_of(m)))
         }
     }
+
+    impl cocare_econ::engine::EconEngine for Engine {
+        fn evaluate(
+            &self,
+            dataset: String,
+            cohort: Option<CohortDefinition>,
+            spec: cocare_econ::evaluate::EvaluationSpec,
+            table: cocare_econ::costs::UnitCostTable,
+            disclosure: cocare_records::sdc::Disclosure,
+        ) -> BoxFuture<'_, Result<Result<cocare_econ::evaluate::Report, cocare_econ::evaluate::EvaluationError>, EngineError>>
+        {
+            Box::pin(async move {
+                Ok(Engine::evaluate(self, &dataset, cohort.as_ref(), &spec, &table, &disclosure).await?)
+            })
+        }
+    }
 }

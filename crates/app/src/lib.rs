@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod careplan;
 mod demo;
+mod econ;
 mod error;
 mod home;
 mod people;
@@ -20,10 +21,12 @@ use std::time::Duration;
 pub use admin::{AccountForm, AdminOverview, OrganisationForm, RoleForm, TeamForm};
 pub use auth::{LoginOutcome, SessionContext, THROTTLE_FAILURES, THROTTLE_MINUTES};
 pub use careplan::{DashboardRow, MeasureResult, PlanView, SectionView, TeamDashboard, VersionView};
+pub use cocare_econ as econ_domain;
 pub use cocare_records as records_domain;
 pub use cocare_store::{
     AuditEntry, AuditVerdict, CopyGiven, DatabaseUrl, DialogRecord, MeasureRecord, Store, StoreError, VersionSummary,
 };
+pub use econ::{DEFAULT_TABLE, EvaluationRun, EvaluationView, SavedEvaluation, UnitCostView};
 pub use demo::{DEMO_ORGANISATION, DEMO_PASSWORD, DemoLogin, DemoSummary};
 pub use error::{AppError, FieldError};
 pub use home::{HomeCard, HomeView};

@@ -24,6 +24,8 @@ use crate::{App, AppError};
 #[derive(Clone, Default)]
 pub struct RecordsSettings {
     pub engine: Option<Arc<dyn RecordsEngine>>,
+    /// The same engine's economics (pathway evaluations).
+    pub econ: Option<Arc<dyn cocare_econ::engine::EconEngine>>,
     pub key: Option<PseudonymKey>,
     pub disclosure: Disclosure,
 }
@@ -78,12 +80,12 @@ impl App {
     }
 
     /// The organisation whose records the actor works on, and the permit to do `action` there.
-    async fn records_scope(&self, actor: &Actor, action: Action) -> Result<(OrganisationId, Permit), AppError> {
+    pub(crate) async fn records_scope(&self, actor: &Actor, action: Action) -> Result<(OrganisationId, Permit), AppError> {
         self.records_scope_in(actor, action, None).await
     }
 
     /// As `records_scope`; a system actor (the command line) may name the organisation.
-    async fn records_scope_in(
+    pub(crate) async fn records_scope_in(
         &self,
         actor: &Actor,
         action: Action,
@@ -284,10 +286,10 @@ impl App {
             None => versions.last(),
         }
         .ok_or(AppError::NotFound)?;
-        let definition = CohortDefinition::from_json(&chosen.definition)
+        let definition = CohortDefinition::from_json(&chosen.body)
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored cohort definition: {e}")))?;
         Ok(CohortView {
-            id: chosen.cohort_id.clone(),
+            id: chosen.id.clone(),
             name: chosen.name.clone(),
             version: chosen.version,
             json: definition.to_json(),
@@ -350,7 +352,7 @@ impl App {
     }
 }
 
-fn engine_error(e: EngineError) -> AppError {
+pub(crate) fn engine_error(e: EngineError) -> AppError {
     match e {
         EngineError::NoData => AppError::Conflict("no records have been imported yet".into()),
         EngineError::Invalid(why) => AppError::Validation(vec![crate::FieldError::new("definition", why)]),

@@ -6,5 +6,6 @@ pub mod boot;
 pub mod cea;
 pub mod costs;
 pub mod discount;
+pub mod engine;
 pub mod evaluate;
 pub mod resources;

@@ -56,10 +56,12 @@ pub enum Action {
     /// Define cohorts over the pseudonymised records and see their (disclosure-controlled)
     /// characterisation.
     AnalyseRecords,
+    /// Copy, edit, inflate and version the organisation's unit-cost tables.
+    ManageUnitCosts,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ViewHome,
         Action::ListPeople,
         Action::ReadPerson,
@@ -79,6 +81,7 @@ impl Action {
         Action::UseEngagementWorkspace,
         Action::ImportRecords,
         Action::AnalyseRecords,
+        Action::ManageUnitCosts,
     ];
 
     /// The stable dotted name that the audit log stores.
@@ -103,6 +106,7 @@ impl Action {
             Action::UseEngagementWorkspace => "engagement.use",
             Action::ImportRecords => "records.import",
             Action::AnalyseRecords => "records.analyse",
+            Action::ManageUnitCosts => "econ.unit_costs.manage",
         }
     }
 }
@@ -131,6 +135,9 @@ pub fn role_may(role: Role, action: Action) -> bool {
         // analysis; researchers may import an extract they were given, and analyse.
         ImportRecords => matches!(role, Researcher | Admin),
         AnalyseRecords => role == Researcher,
+        // Unit costs are not personal data: the administrator keeps the organisation's tables,
+        // and health economists (researchers) copy and edit them.
+        ManageUnitCosts => matches!(role, Researcher | Admin),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
-pub const RESTORE_ORDER: [&str; 23] = [
+pub const RESTORE_ORDER: [&str; 27] = [
     "organisations",
     "teams",
     "people",
@@ -37,6 +37,10 @@ pub const RESTORE_ORDER: [&str; 23] = [
     "record_imports",
     "cohorts",
     "cohort_versions",
+    "unit_cost_tables",
+    "unit_cost_versions",
+    "econ_evaluations",
+    "econ_evaluation_versions",
     "audit_log",
     "audit_head",
 ];

@@ -11,6 +11,7 @@ mod audit;
 mod backup;
 mod careplans;
 mod db;
+mod documents;
 mod error;
 mod records;
 mod rows;
@@ -20,6 +21,7 @@ pub use backup::{BackupSummary, RESTORE_ORDER};
 pub use careplans::{CopyGiven, DialogRecord, MeasureRecord, StoredPlan, TeamPlanRow, VersionSummary};
 pub use db::{Backend, DatabaseUrl, Store, WriteTxn};
 pub use error::StoreError;
+pub use documents::{COHORTS, DocKind, DocumentSummary, DocumentVersion, EVALUATIONS, UNIT_COST_TABLES};
 pub use records::{CohortSummary, CohortVersionRow, ImportRow};
 pub use rows::*;
 

@@ -2,11 +2,11 @@
 //! store; what is kept here is metadata (who imported what and how it went) and definitions.
 //! Running a cohort is audited here, on the same permit that allowed it.
 
-use chrono::Utc;
-use cocare_core::{OrganisationId, format_timestamp};
+use cocare_core::OrganisationId;
 use cocare_policy::{Action, Permit};
 use sqlx::Row;
 
+use crate::documents::{COHORTS, DocumentSummary, DocumentVersion};
 use crate::rows::require;
 use crate::{StoreError, WriteTxn};
 
@@ -28,24 +28,8 @@ pub struct ImportRow {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CohortSummary {
-    pub id: String,
-    pub name: String,
-    pub latest_version: i64,
-    pub updated_at: String,
-    pub updated_by: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CohortVersionRow {
-    pub cohort_id: String,
-    pub name: String,
-    pub version: i64,
-    pub definition: String,
-    pub created_at: String,
-    pub created_by: String,
-}
+pub type CohortSummary = DocumentSummary;
+pub type CohortVersionRow = DocumentVersion;
 
 const IMPORT_COLUMNS: &str =
     "id, started_at, finished_at, actor, outcome, version, people, events, rows_read, rejected, summary";
@@ -127,56 +111,8 @@ impl WriteTxn {
         name: &str,
         definition: &str,
     ) -> Result<(String, i64), StoreError> {
-        require(permit, &[Action::AnalyseRecords], "save a cohort")?;
-        let now = format_timestamp(Utc::now());
-        let (id, version) = match cohort {
-            Some(id) => {
-                let latest: Option<i64> = sqlx::query_scalar(
-                    "SELECT MAX(v.version) FROM cohort_versions v JOIN cohorts c ON c.id = v.cohort_id \
-                     WHERE c.id = $1 AND c.organisation_id = $2",
-                )
-                .bind(id)
-                .bind(organisation.to_string())
-                .fetch_one(self.conn())
-                .await?;
-                let Some(latest) = latest else {
-                    return Err(StoreError::NotFound("cohort"));
-                };
-                sqlx::query("UPDATE cohorts SET name = $1 WHERE id = $2")
-                    .bind(name)
-                    .bind(id)
-                    .execute(self.conn())
-                    .await?;
-                (id.to_string(), latest + 1)
-            }
-            None => {
-                let id = uuid::Uuid::new_v4().to_string();
-                sqlx::query(
-                    "INSERT INTO cohorts (id, organisation_id, name, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&id)
-                .bind(organisation.to_string())
-                .bind(name)
-                .bind(&now)
-                .bind(permit.actor())
-                .execute(self.conn())
-                .await?;
-                (id, 1)
-            }
-        };
-        sqlx::query(
-            "INSERT INTO cohort_versions (cohort_id, version, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(version)
-        .bind(definition)
-        .bind(&now)
-        .bind(permit.actor())
-        .execute(self.conn())
-        .await?;
-        self.audit_permit(permit, &format!("cohort:{id}@{version}:saved"))
-            .await?;
-        Ok((id, version))
+        self.save_document(&COHORTS, permit, organisation, cohort, name, definition)
+            .await
     }
 
     pub async fn cohorts(
@@ -184,27 +120,7 @@ impl WriteTxn {
         permit: &Permit,
         organisation: OrganisationId,
     ) -> Result<Vec<CohortSummary>, StoreError> {
-        require(permit, &[Action::AnalyseRecords], "list cohorts")?;
-        let rows = sqlx::query(
-            "SELECT c.id, c.name, v.version, v.created_at, v.created_by FROM cohorts c \
-             JOIN cohort_versions v ON v.cohort_id = c.id \
-             WHERE c.organisation_id = $1 AND v.version = (SELECT MAX(version) FROM cohort_versions w WHERE w.cohort_id = c.id) \
-             ORDER BY c.name, c.id",
-        )
-        .bind(organisation.to_string())
-        .fetch_all(self.conn())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CohortSummary {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    latest_version: r.try_get("version")?,
-                    updated_at: r.try_get("created_at")?,
-                    updated_by: r.try_get("created_by")?,
-                })
-            })
-            .collect()
+        self.documents(&COHORTS, permit, organisation).await
     }
 
     /// Every version of a cohort of the organisation, oldest first (empty if there is none).
@@ -214,27 +130,7 @@ impl WriteTxn {
         organisation: OrganisationId,
         cohort: &str,
     ) -> Result<Vec<CohortVersionRow>, StoreError> {
-        require(permit, &[Action::AnalyseRecords], "read a cohort")?;
-        let rows = sqlx::query(
-            "SELECT v.cohort_id, c.name, v.version, v.definition, v.created_at, v.created_by FROM cohort_versions v \
-             JOIN cohorts c ON c.id = v.cohort_id WHERE c.id = $1 AND c.organisation_id = $2 ORDER BY v.version",
-        )
-        .bind(cohort)
-        .bind(organisation.to_string())
-        .fetch_all(self.conn())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(CohortVersionRow {
-                    cohort_id: r.try_get("cohort_id")?,
-                    name: r.try_get("name")?,
-                    version: r.try_get("version")?,
-                    definition: r.try_get("definition")?,
-                    created_at: r.try_get("created_at")?,
-                    created_by: r.try_get("created_by")?,
-                })
-            })
-            .collect()
+        self.document_versions(&COHORTS, permit, organisation, cohort).await
     }
 
     /// Audits a run of a cohort over the records (what was asked, never what came back).

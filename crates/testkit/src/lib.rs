@@ -186,11 +186,13 @@ impl TestApp {
         use cocare_records::cohort::complex_needs_example;
         let db = TestDb::new(backend).await;
         let records_dir = tempfile::tempdir().unwrap();
+        let engine = std::sync::Arc::new(cocare_analytics::query::Engine::new(
+            records_dir.path(),
+            cocare_analytics::query::Cluster::Local,
+        ));
         let settings = cocare_app::RecordsSettings {
-            engine: Some(std::sync::Arc::new(cocare_analytics::query::Engine::new(
-                records_dir.path(),
-                cocare_analytics::query::Cluster::Local,
-            ))),
+            engine: Some(engine.clone()),
+            econ: Some(engine),
             key: Some(test_key()),
             disclosure: Default::default(),
         };

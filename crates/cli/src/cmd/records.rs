@@ -83,8 +83,10 @@ impl RecordsArgs {
     }
 
     pub fn settings(&self, url: &DatabaseUrl, key: Option<PseudonymKey>) -> RecordsSettings {
+        let engine = Arc::new(self.engine(url));
         RecordsSettings {
-            engine: Some(Arc::new(self.engine(url))),
+            engine: Some(engine.clone()),
+            econ: Some(engine),
             key,
             disclosure: self.disclosure(),
         }
