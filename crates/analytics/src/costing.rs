@@ -703,3 +703,23 @@ pub fn measure_usage(records: &RecordEvents, in_cohort: &[bool], spec: &Evaluati
         cohort: cohort.to_string(),
     }
 }
+
+/// Each pid's pseudonym, from a dataset version's people table.
+pub fn read_pseudonyms(version: &Path, people: usize) -> Result<Vec<String>, Error> {
+    let mut out = vec![String::new(); people];
+    let files = parquet_files(&version.join("people"))?;
+    for (path, meta, rg) in row_groups(&files)? {
+        for batch in read_group(&path, &meta, rg, &["pid", "pseudonym"])? {
+            let bad = || Error::Invalid(format!("{}: unexpected column types", path.display()));
+            let pid = column(&batch, "pid")?.as_primitive_opt::<Int32Type>().ok_or_else(bad)?;
+            let name = cast(column(&batch, "pseudonym")?, &DataType::Utf8).map_err(Error::arrow)?;
+            let name = name.as_string_opt::<i32>().ok_or_else(bad)?;
+            for i in 0..batch.num_rows() {
+                if let Some(slot) = usize::try_from(pid.value(i)).ok().and_then(|p| out.get_mut(p)) {
+                    *slot = name.value(i).to_string();
+                }
+            }
+        }
+    }
+    Ok(out)
+}

@@ -262,6 +262,23 @@ impl App {
         })
     }
 
+    /// Audits a costing of the records done outside the engine's evaluation (the command
+    /// line's `econ cost`), under the permit to analyse them.
+    pub async fn audit_costing(
+        &self,
+        actor: &Actor,
+        organisation: Option<OrganisationId>,
+        subject: &str,
+    ) -> Result<(), AppError> {
+        let (_, permit) = self
+            .records_scope_in(actor, Action::AnalyseRecords, organisation)
+            .await?;
+        let mut tx = self.store.begin_write().await?;
+        tx.audit_analysis(&permit, subject).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Runs an evaluation that is not saved (the command line).
     pub async fn evaluate_definition(
         &self,

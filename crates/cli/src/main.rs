@@ -38,6 +38,10 @@ enum Command {
     /// Records: import an extract, make a key, Table 1 and reports for a cohort.
     #[command(subcommand)]
     Records(cmd::records::Records),
+    /// Economics: cost-effectiveness of PSA output, costs per person, unit-cost tables,
+    /// pathway evaluations.
+    #[command(subcommand)]
+    Econ(cmd::econ::Econ),
     /// Measure the hot paths and print the figures.
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => args.run().await,
             Command::Careplan(args) => args.run().await,
             Command::Records(args) => args.run().await,
+            Command::Econ(args) => args.run().await,
         }
     });
     match result {

@@ -10,6 +10,7 @@ mod forms;
 mod gate;
 mod openapi;
 mod pages;
+pub mod econ_report;
 pub mod records_report;
 pub mod routes;
 mod server;

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_records;
 pub mod careplan;
 pub mod demo;
+pub mod econ;
 pub mod migrate;
 pub mod records;
 pub mod serve;
