@@ -69,6 +69,8 @@ impl Simulations {
         // sim → option index → (cost, effect, line)
         let mut sims: BTreeMap<String, BTreeMap<usize, (f64, f64, u64)>> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
+        // Simulations with a rejected row: their missing options are not reported again.
+        let mut broken: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         for (i, record) in reader.records().enumerate() {
             let line = i as u64 + 2;
             let record = match record {
@@ -105,6 +107,7 @@ impl Simulations {
             let cost = number(i_cost, "cost", &mut problems);
             let effect = number(i_effect, "effect", &mut problems);
             let (Some(cost), Some(effect)) = (cost, effect) else {
+                broken.insert(sim);
                 continue;
             };
             if sim.is_empty() || option.is_empty() {
@@ -151,6 +154,7 @@ impl Simulations {
                             ev.push(e);
                         }
                     }
+                    None if broken.contains(sim) => {}
                     None => {
                         let line = row.values().map(|v| v.2).min().unwrap_or(0);
                         problems.push(problem(
@@ -373,6 +377,7 @@ mod tests {
     #[test]
     fn psa_problems_name_line_and_field() {
         let text = "sim,option,cost,effect\n1,a,10,1\n1,b,x,1\n2,a,10,1\n2,a,11,1\n3,b,5,0.5\n";
+        // Simulation 1's broken row is reported once, not again as a missing option.
         let p = Simulations::parse_psa(text).unwrap_err();
         let s: Vec<String> = p.iter().map(|p| p.to_string()).collect();
         assert!(s.iter().any(|p| p.starts_with("line 3, field cost")), "{s:?}");
@@ -382,6 +387,7 @@ mod tests {
         );
         assert!(s.iter().any(|p| p.contains("simulation 2 has no row for b")), "{s:?}");
         assert!(s.iter().any(|p| p.contains("simulation 3 has no row for a")), "{s:?}");
+        assert!(!s.iter().any(|p| p.contains("simulation 1 has no row")), "{s:?}");
         let p = Simulations::parse_psa("sim,option,cost\n").unwrap_err();
         assert!(p.iter().any(|p| p.field == "effect"));
         let p = Simulations::parse_psa("sim,option,cost,effect\n1,a,1,1\n").unwrap_err();
