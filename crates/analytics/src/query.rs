@@ -473,11 +473,13 @@ mod engine_impl {
             spec: cocare_econ::evaluate::EvaluationSpec,
             table: cocare_econ::costs::UnitCostTable,
             disclosure: cocare_records::sdc::Disclosure,
-        ) -> BoxFuture<'_, Result<Result<cocare_econ::evaluate::Report, cocare_econ::evaluate::EvaluationError>, EngineError>>
-        {
-            Box::pin(async move {
-                Ok(Engine::evaluate(self, &dataset, cohort.as_ref(), &spec, &table, &disclosure).await?)
-            })
+        ) -> BoxFuture<
+            '_,
+            Result<Result<cocare_econ::evaluate::Report, cocare_econ::evaluate::EvaluationError>, EngineError>,
+        > {
+            Box::pin(
+                async move { Ok(Engine::evaluate(self, &dataset, cohort.as_ref(), &spec, &table, &disclosure).await?) },
+            )
         }
     }
 }

@@ -237,17 +237,30 @@ impl App {
     }
 
     /// Runs a saved evaluation over the records (audited; disclosure-controlled).
-    pub async fn run_evaluation(&self, actor: &Actor, id: &str, version: Option<i64>) -> Result<EvaluationRun, AppError> {
+    pub async fn run_evaluation(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: Option<i64>,
+    ) -> Result<EvaluationRun, AppError> {
         let view = self.evaluation(actor, id, version).await?;
         let (cohort_name, cohort) = match &view.saved.cohort {
             Some(c) => {
                 let cohort = self.cohort(actor, c, None).await?;
-                (format!("{} (version {})", cohort.name, cohort.version), Some(cohort.definition))
+                (
+                    format!("{} (version {})", cohort.name, cohort.version),
+                    Some(cohort.definition),
+                )
             }
             None => ("Everyone in the records".to_string(), None),
         };
         let table = self
-            .unit_cost_table(actor, None, view.saved.unit_costs.as_deref().unwrap_or(DEFAULT_TABLE), None)
+            .unit_cost_table(
+                actor,
+                None,
+                view.saved.unit_costs.as_deref().unwrap_or(DEFAULT_TABLE),
+                None,
+            )
             .await?;
         let table_name = format!("{} (version {})", table.name, table.version);
         let subject = format!("evaluation:{}@{}", view.id, view.version);

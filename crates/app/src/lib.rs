@@ -24,10 +24,11 @@ pub use careplan::{DashboardRow, MeasureResult, PlanView, SectionView, TeamDashb
 pub use cocare_econ as econ_domain;
 pub use cocare_records as records_domain;
 pub use cocare_store::{
-    AuditEntry, AuditVerdict, CopyGiven, DatabaseUrl, DialogRecord, MeasureRecord, Store, StoreError, VersionSummary,
+    AuditEntry, AuditVerdict, CopyGiven, DatabaseUrl, DialogRecord, DocumentSummary, DocumentVersion, MeasureRecord,
+    Store, StoreError, VersionSummary,
 };
-pub use econ::{DEFAULT_TABLE, EvaluationRun, EvaluationView, SavedEvaluation, UnitCostView};
 pub use demo::{DEMO_ORGANISATION, DEMO_PASSWORD, DemoLogin, DemoSummary};
+pub use econ::{DEFAULT_TABLE, EvaluationRun, EvaluationView, SavedEvaluation, UnitCostView};
 pub use error::{AppError, FieldError};
 pub use home::{HomeCard, HomeView};
 pub use people::{ConsentForm, ConsentView, PersonDetail, PersonSummary};

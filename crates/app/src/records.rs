@@ -80,7 +80,11 @@ impl App {
     }
 
     /// The organisation whose records the actor works on, and the permit to do `action` there.
-    pub(crate) async fn records_scope(&self, actor: &Actor, action: Action) -> Result<(OrganisationId, Permit), AppError> {
+    pub(crate) async fn records_scope(
+        &self,
+        actor: &Actor,
+        action: Action,
+    ) -> Result<(OrganisationId, Permit), AppError> {
         self.records_scope_in(actor, action, None).await
     }
 

@@ -26,6 +26,7 @@ pub const HEADER: [&str; 11] = [
 
 const DEFAULT_UK: &str = include_str!("../data/unit-costs-uk.csv");
 const INFLATION_UK: &str = include_str!("../data/inflation-uk.csv");
+const DEMO_PROXIES: &str = include_str!("../data/demo-proxies.csv");
 
 macro_rules! keyed {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $key:literal, $label:literal;)+ }) => {
@@ -169,6 +170,20 @@ impl UnitCostTable {
     pub fn default_uk() -> UnitCostTable {
         // The shipped file is checked by a test; an unreadable one gives an empty table.
         UnitCostTable::parse_csv(DEFAULT_UK).unwrap_or(UnitCostTable { entries: Vec::new() })
+    }
+
+    /// The demo organisation's table: the default, plus national all-service averages standing
+    /// in for the NHS mental health figures the default leaves out, each marked as a proxy.
+    pub fn demo_with_proxies() -> UnitCostTable {
+        let mut table = UnitCostTable::default_uk();
+        if let Ok(proxies) = UnitCostTable::parse_csv(DEMO_PROXIES) {
+            for p in proxies.entries {
+                if table.get(&p.resource).is_none() {
+                    table.entries.push(p);
+                }
+            }
+        }
+        table
     }
 
     /// The default table as its file.
@@ -597,5 +612,13 @@ mod tests {
             }
         }
         assert!(InflationIndex::uk().values.len() >= 5);
+        let demo = UnitCostTable::demo_with_proxies();
+        assert_eq!(demo.entries.len(), t.entries.len() + 6);
+        assert!(
+            demo.entries
+                .iter()
+                .skip(t.entries.len())
+                .all(|e| e.note.contains("PROXY"))
+        );
     }
 }

@@ -20,8 +20,8 @@ pub use audit::{AuditEntry, AuditVerdict, ChainBreak, NewAuditEvent};
 pub use backup::{BackupSummary, RESTORE_ORDER};
 pub use careplans::{CopyGiven, DialogRecord, MeasureRecord, StoredPlan, TeamPlanRow, VersionSummary};
 pub use db::{Backend, DatabaseUrl, Store, WriteTxn};
-pub use error::StoreError;
 pub use documents::{COHORTS, DocKind, DocumentSummary, DocumentVersion, EVALUATIONS, UNIT_COST_TABLES};
+pub use error::StoreError;
 pub use records::{CohortSummary, CohortVersionRow, ImportRow};
 pub use rows::*;
 

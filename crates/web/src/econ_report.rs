@@ -54,7 +54,11 @@ struct Scale {
 
 impl Scale {
     fn new(lo: f64, hi: f64, from: f64, to: f64) -> Scale {
-        let (lo, hi) = if (hi - lo).abs() < 1e-12 { (lo - 1.0, hi + 1.0) } else { (lo, hi) };
+        let (lo, hi) = if (hi - lo).abs() < 1e-12 {
+            (lo - 1.0, hi + 1.0)
+        } else {
+            (lo, hi)
+        };
         Scale { lo, hi, from, to }
     }
 
@@ -225,7 +229,13 @@ impl EconView {
                 resources: p
                     .resources
                     .iter()
-                    .map(|u| (u.resource.replace('_', " "), format!("{:.2}", u.mean_quantity), money(u.mean_cost)))
+                    .map(|u| {
+                        (
+                            u.resource.replace('_', " "),
+                            format!("{:.2}", u.mean_quantity),
+                            money(u.mean_cost),
+                        )
+                    })
                     .collect(),
             })
             .collect();
@@ -269,10 +279,9 @@ impl EconView {
                 cost: money(d.cost.mean),
                 percentile: interval_money(&d.cost.percentile),
                 bca: interval_money(&d.cost.bca),
-                qalys: d
-                    .qalys
-                    .as_ref()
-                    .map_or("–".into(), |q| format!("{:+.4} ({})", q.mean, interval_plain(&q.percentile, 4))),
+                qalys: d.qalys.as_ref().map_or("–".into(), |q| {
+                    format!("{:+.4} ({})", q.mean, interval_plain(&q.percentile, 4))
+                }),
             })
             .collect();
         let ce = r.cost_effectiveness.as_ref().map(|ce| {
@@ -372,7 +381,11 @@ impl EconView {
                 .step_by(5)
                 .map(|(i, k)| {
                     std::iter::once(money(*k))
-                        .chain(ce.curve.iter().map(|(_, p)| format!("{:.2}", p.get(i).copied().unwrap_or(f64::NAN))))
+                        .chain(
+                            ce.curve
+                                .iter()
+                                .map(|(_, p)| format!("{:.2}", p.get(i).copied().unwrap_or(f64::NAN))),
+                        )
                         .collect()
                 })
                 .collect();
@@ -449,7 +462,10 @@ impl EconView {
             .iter()
             .map(|s| ScenarioView {
                 description: s.description.clone(),
-                total: s.total_change.as_ref().map_or("hidden (too few people)".into(), |e| money(e.mean)),
+                total: s
+                    .total_change
+                    .as_ref()
+                    .map_or("hidden (too few people)".into(), |e| money(e.mean)),
                 interval: s
                     .total_change
                     .as_ref()
@@ -483,7 +499,11 @@ impl EconView {
             prices: format!(
                 "{} at {} prices",
                 r.currency,
-                r.price_years.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                r.price_years
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             replicates: r.spec.replicates,
             seed: r.spec.seed,

@@ -5,12 +5,12 @@
 
 mod api;
 mod charts;
+pub mod econ_report;
 mod error;
 mod forms;
 mod gate;
 mod openapi;
 mod pages;
-pub mod econ_report;
 pub mod records_report;
 pub mod routes;
 mod server;

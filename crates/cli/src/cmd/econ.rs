@@ -108,14 +108,25 @@ pub fn read_table(path: Option<&Path>) -> anyhow::Result<UnitCostTable> {
     };
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     UnitCostTable::parse_csv(&text).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().take(20).map(|p| format!("  {}: {p}", path.display())).collect();
-        anyhow::anyhow!("the unit-cost table has {} problem(s):\n{}", problems.len(), lines.join("\n"))
+        let lines: Vec<String> = problems
+            .iter()
+            .take(20)
+            .map(|p| format!("  {}: {p}", path.display()))
+            .collect();
+        anyhow::anyhow!(
+            "the unit-cost table has {} problem(s):\n{}",
+            problems.len(),
+            lines.join("\n")
+        )
     })
 }
 
 fn spinner(message: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar.set_message(message.to_string());
     bar
@@ -145,7 +156,8 @@ impl Econ {
                 }
                 match out {
                     Some(path) => {
-                        std::fs::write(&path, table.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
+                        std::fs::write(&path, table.to_csv())
+                            .with_context(|| format!("cannot write {}", path.display()))?;
                         eprintln!("wrote {} ({} unit costs)", path.display(), table.entries.len());
                     }
                     None => print!("{}", table.to_csv()),
@@ -164,15 +176,22 @@ impl Econ {
                 example,
             } => {
                 if example {
-                    println!("{}", serde_json::to_string_pretty(&EvaluationSpec::crisis_vs_inpatient())?);
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&EvaluationSpec::crisis_vs_inpatient())?
+                    );
                     return Ok(ExitCode::SUCCESS);
                 }
-                let Some(spec_path) = spec else { bail!("give --spec FILE (or --example)") };
+                let Some(spec_path) = spec else {
+                    bail!("give --spec FILE (or --example)")
+                };
                 let text = std::fs::read_to_string(&spec_path)
                     .with_context(|| format!("cannot read {}", spec_path.display()))?;
                 let spec = EvaluationSpec::parse(&text).map_err(|problems| {
-                    let lines: Vec<String> =
-                        problems.iter().map(|p| format!("  {}: {p}", spec_path.display())).collect();
+                    let lines: Vec<String> = problems
+                        .iter()
+                        .map(|p| format!("  {}: {p}", spec_path.display()))
+                        .collect();
                     anyhow::anyhow!("the evaluation has problems:\n{}", lines.join("\n"))
                 })?;
                 let definition = cohort.as_deref().map(read_definition).transpose()?;
@@ -195,7 +214,14 @@ impl Econ {
                         definition,
                         &spec,
                         table,
-                        &format!("evaluation-file:{}", spec.name.chars().filter(char::is_ascii_alphanumeric).take(40).collect::<String>()),
+                        &format!(
+                            "evaluation-file:{}",
+                            spec.name
+                                .chars()
+                                .filter(char::is_ascii_alphanumeric)
+                                .take(40)
+                                .collect::<String>()
+                        ),
                     )
                     .await?;
                 bar.finish_and_clear();
@@ -228,7 +254,11 @@ fn cea_command(psa: &Path, reference: Option<&str>, wtp: &str, json: bool) -> an
     let sims = match Simulations::parse_psa(&text) {
         Ok(s) => s,
         Err(problems) => {
-            eprintln!("{} has {} problem(s); nothing was computed:", psa.display(), problems.len());
+            eprintln!(
+                "{} has {} problem(s); nothing was computed:",
+                psa.display(),
+                problems.len()
+            );
             for p in problems.iter().take(20) {
                 eprintln!("  {}: {p}", psa.display());
             }
@@ -241,7 +271,10 @@ fn cea_command(psa: &Path, reference: Option<&str>, wtp: &str, json: bool) -> an
     let reference = reference.map_or_else(|| sims.options.first().cloned().unwrap_or_default(), str::to_string);
     let options = sims.options.join(", ");
     let Some(sims) = sims.with_reference_first(&reference) else {
-        bail!("--reference {reference}: the options in {} are {options}", psa.display());
+        bail!(
+            "--reference {reference}: the options in {} are {options}",
+            psa.display()
+        );
     };
     let result = cea::analyse(&sims, 0, &wtp).map_err(anyhow::Error::msg)?;
     if json {
@@ -271,8 +304,11 @@ pub fn cea_json(r: &Cea) -> serde_json::Value {
             })
         })
         .collect();
-    let prob_best: serde_json::Map<String, serde_json::Value> =
-        r.prob_best.iter().map(|(o, p)| (o.clone(), serde_json::json!(p))).collect();
+    let prob_best: serde_json::Map<String, serde_json::Value> = r
+        .prob_best
+        .iter()
+        .map(|(o, p)| (o.clone(), serde_json::json!(p)))
+        .collect();
     serde_json::json!({
         "reference": r.reference,
         "reference_mean_cost": r.reference_mean_cost,
@@ -297,7 +333,12 @@ pub fn cea_text(r: &Cea) -> String {
     );
     for c in &r.comparisons {
         let _ = writeln!(s, "\n{} against {}", c.option, r.reference);
-        let _ = writeln!(s, "  mean cost {}, mean effect {:.4}", money(c.mean_cost), c.mean_effect);
+        let _ = writeln!(
+            s,
+            "  mean cost {}, mean effect {:.4}",
+            money(c.mean_cost),
+            c.mean_effect
+        );
         let _ = writeln!(
             s,
             "  incremental cost {}, incremental effect {:.4}",
@@ -322,7 +363,10 @@ pub fn cea_text(r: &Cea) -> String {
             );
         }
     }
-    let _ = writeln!(s, "\nProbability each option is the most cost-effective, and EVPI per person:");
+    let _ = writeln!(
+        s,
+        "\nProbability each option is the most cost-effective, and EVPI per person:"
+    );
     for (i, k) in r.wtp.iter().enumerate() {
         let probs: Vec<String> = r
             .prob_best
@@ -358,7 +402,8 @@ fn source(path: &Path) -> anyhow::Result<Source> {
     }
     if path.join("manifest.json").is_file() {
         let text = std::fs::read_to_string(path.join("manifest.json"))?;
-        let manifest: Manifest = serde_json::from_str(&text).with_context(|| format!("{}/manifest.json", path.display()))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).with_context(|| format!("{}/manifest.json", path.display()))?;
         return Ok(Source::Version(path.to_path_buf(), manifest));
     }
     if path.exists() {
@@ -403,7 +448,9 @@ async fn cost_command(
         Err(e) => {
             bar.finish_and_clear();
             eprintln!("Nothing was written: {e}.");
-            eprintln!("Add the missing figures to a copy of the table (`cocare econ unit-costs --out FILE`) and pass it with --unit-costs.");
+            eprintln!(
+                "Add the missing figures to a copy of the table (`cocare econ unit-costs --out FILE`) and pass it with --unit-costs."
+            );
             return Ok(ExitCode::FAILURE);
         }
     };
@@ -413,7 +460,12 @@ async fn cost_command(
     let totals: Vec<String> = Category::ALL
         .iter()
         .map(|c| {
-            let total: f64 = costs.discounted.iter().skip(c.index()).step_by(Category::ALL.len()).sum();
+            let total: f64 = costs
+                .discounted
+                .iter()
+                .skip(c.index())
+                .step_by(Category::ALL.len())
+                .sum();
             format!("{} {}", c.label().to_lowercase(), money(total))
         })
         .collect();
@@ -518,16 +570,16 @@ pub fn report_text(r: &Report) -> String {
             let _ = writeln!(
                 s,
                 "  {name}: ICER {}",
-                icer.value.map_or(icer.note.clone(), |v| format!("{} per QALY ({})", money(v), icer.note))
+                icer.value
+                    .map_or(icer.note.clone(), |v| format!("{} per QALY ({})", money(v), icer.note))
             );
         }
         s.push_str(&indent(&cea_text(&ce.cea)));
     }
     for sc in &r.scenarios {
-        let change = sc
-            .total_change
-            .as_ref()
-            .map_or("hidden (too few people)".into(), |e| format!("{} ({})", money(e.mean), interval(&e.percentile)));
+        let change = sc.total_change.as_ref().map_or("hidden (too few people)".into(), |e| {
+            format!("{} ({})", money(e.mean), interval(&e.percentile))
+        });
         let _ = writeln!(s, "\nBudget impact, {}: total change {}", sc.description, change);
     }
     s

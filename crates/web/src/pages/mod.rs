@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod econ;
 pub mod home;
 pub mod measures;
 pub mod people;

@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod auth;
 mod demo;
+mod econ;
 mod matrix;
 mod people;
 mod plan;

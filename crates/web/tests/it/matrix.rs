@@ -122,6 +122,19 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("GET", "/records/cohorts/{cohort}/table1.csv"), research),
         (("GET", "/records/cohorts/{cohort}/report.xlsx"), research),
         (("GET", "/records/cohorts/{cohort}/report.html"), research),
+        // Unit costs are not personal data: the administrator keeps them, researchers too.
+        (("GET", "/econ"), records),
+        (("GET", "/econ/unit-costs/{table}"), records),
+        (("POST", "/econ/unit-costs/{table}"), records),
+        (("GET", "/econ/unit-costs/{table}/table.csv"), records),
+        (("POST", "/econ/unit-costs/{table}/inflate"), records),
+        (("GET", "/econ/evaluations/new"), research),
+        (("POST", "/econ/evaluations"), research),
+        (("GET", "/econ/evaluations/{evaluation}"), research),
+        (("POST", "/econ/evaluations/{evaluation}"), research),
+        (("GET", "/econ/evaluations/{evaluation}/edit"), research),
+        (("GET", "/econ/evaluations/{evaluation}/report.html"), research),
+        (("GET", "/econ/evaluations/{evaluation}/report.json"), research),
     ])
 }
 
@@ -172,6 +185,20 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
         let accounts = app.app.store().accounts_in(organisation).await.unwrap();
         let grant = accounts.iter().find(|a| a.id == target).unwrap().grants[0].id.clone();
 
+        let (evaluation, _) = app
+            .app
+            .save_evaluation(
+                &cocare_core::Actor::system("test"),
+                None,
+                &cocare_app::SavedEvaluation {
+                    spec: cocare_app::econ_domain::evaluate::EvaluationSpec::crisis_vs_inpatient(),
+                    cohort: None,
+                    unit_costs: None,
+                },
+            )
+            .await
+            .unwrap();
+
         let table = expected();
         let routes = route_table();
         let mut missing = Vec::new();
@@ -209,6 +236,8 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{version}", "2")
                     .replace("{questionnaire}", "phq9")
                     .replace("{cohort}", &cohort)
+                    .replace("{evaluation}", &evaluation)
+                    .replace("{table}", cocare_app::DEFAULT_TABLE)
                     .replace("{job}", "0123456789abcdef0123456789abcdef");
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
