@@ -195,6 +195,7 @@ impl App {
     pub async fn save_evaluation(
         &self,
         actor: &Actor,
+        organisation: Option<OrganisationId>,
         id: Option<&str>,
         saved: &SavedEvaluation,
     ) -> Result<(String, i64), AppError> {
@@ -206,7 +207,9 @@ impl App {
                     .collect(),
             ));
         }
-        let (organisation, permit) = self.records_scope(actor, Action::AnalyseRecords).await?;
+        let (organisation, permit) = self
+            .records_scope_in(actor, Action::AnalyseRecords, organisation)
+            .await?;
         let body = serde_json::to_string_pretty(saved).map_err(|e| AppError::Unexpected(e.into()))?;
         let mut tx = self.store.begin_write().await?;
         let result = tx

@@ -24,6 +24,34 @@ pub enum Bench {
     Plans(PlansArgs),
     /// Records: import throughput, cohort + Table 1 time and peak memory at several sizes.
     Records(RecordsArgs),
+    /// Economics: costing at several sizes and the bootstrap with CEAC, beside pandas, DuckDB
+    /// and numpy (scripts/econ_peer.py) when a Python is given.
+    Econ(EconArgs),
+}
+
+#[derive(Args)]
+pub struct EconArgs {
+    /// People in the synthetic resource use (about 50 events each), comma-separated.
+    #[arg(long, default_value = "100000,1000000", value_delimiter = ',')]
+    sizes: Vec<u32>,
+    /// Runs per measurement; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    #[arg(long, default_value_t = 10_000)]
+    replicates: usize,
+    /// People per pathway in the bootstrap.
+    #[arg(long = "bootstrap-people", default_value_t = 50_000)]
+    bootstrap_people: usize,
+    #[arg(long, default_value_t = 100)]
+    thresholds: usize,
+    /// A Python with numpy, pandas and pyarrow (and duckdb) to run the peers beside cocare.
+    #[arg(long)]
+    python: Option<String>,
+    #[arg(long = "peer-script", default_value = "scripts/econ_peer.py")]
+    peer_script: std::path::PathBuf,
+    /// Keep the generated files here and reuse them on the next run.
+    #[arg(long)]
+    cache: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -63,6 +91,19 @@ impl Bench {
             Bench::Reads(args) => args.run().await,
             Bench::Plans(args) => plans::run(args.sizes, args.repeats).await,
             Bench::Records(args) => super::bench_records::run(args.sizes, args.repeats).await,
+            Bench::Econ(a) => {
+                super::bench_econ::run(super::bench_econ::Options {
+                    sizes: a.sizes,
+                    repeats: a.repeats,
+                    replicates: a.replicates,
+                    bootstrap_people: a.bootstrap_people,
+                    thresholds: a.thresholds,
+                    python: a.python,
+                    script: a.peer_script,
+                    cache: a.cache,
+                })
+                .await
+            }
         }
     }
 }

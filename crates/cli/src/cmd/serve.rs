@@ -80,8 +80,39 @@ async fn demo_records(app: &cocare_app::App, people: u64, seed: u64) -> anyhow::
             ),
         }
         let example = complex_needs_example(super::demo::demo_extract_end());
-        app.save_cohort(&actor, Some(organisation), None, &example).await?;
+        let (cohort, _) = app.save_cohort(&actor, Some(organisation), None, &example).await?;
+        demo_economics(app, organisation, &cohort).await?;
     }
+    Ok(())
+}
+
+/// The demo's unit-cost table (the default plus marked proxies) and an evaluation of crisis
+/// home treatment first against admission first, within the complex-needs cohort.
+async fn demo_economics(
+    app: &cocare_app::App,
+    organisation: cocare_core::OrganisationId,
+    cohort: &str,
+) -> anyhow::Result<()> {
+    use cocare_app::econ_domain::costs::UnitCostTable;
+    use cocare_app::econ_domain::evaluate::EvaluationSpec;
+    let actor = cocare_core::Actor::system("demo");
+    let (table, _) = app
+        .save_unit_cost_table(
+            &actor,
+            Some(organisation),
+            None,
+            "Demo: UK default with marked national proxies",
+            &UnitCostTable::demo_with_proxies().to_csv(),
+        )
+        .await?;
+    let mut spec = EvaluationSpec::crisis_vs_inpatient();
+    spec.name = "Complex needs: crisis home treatment first or admission first".into();
+    let saved = cocare_app::SavedEvaluation {
+        spec,
+        cohort: Some(cohort.to_string()),
+        unit_costs: Some(table),
+    };
+    app.save_evaluation(&actor, Some(organisation), None, &saved).await?;
     Ok(())
 }
 

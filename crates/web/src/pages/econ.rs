@@ -630,7 +630,7 @@ async fn save_evaluation(state: &AppState, signed_in: &SignedIn, id: Option<Stri
         Ok(saved) => {
             state
                 .app
-                .save_evaluation(signed_in.actor(), id.as_deref(), &saved)
+                .save_evaluation(signed_in.actor(), None, id.as_deref(), &saved)
                 .await
         }
         Err(errors) => Err(AppError::Validation(errors)),

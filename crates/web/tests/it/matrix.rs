@@ -190,6 +190,7 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             .save_evaluation(
                 &cocare_core::Actor::system("test"),
                 None,
+                None,
                 &cocare_app::SavedEvaluation {
                     spec: cocare_app::econ_domain::evaluate::EvaluationSpec::crisis_vs_inpatient(),
                     cohort: None,
