@@ -26,7 +26,7 @@ fn dependencies(krate: &str) -> Vec<String> {
 
 #[test]
 fn domain_crates_do_no_io() {
-    for krate in ["core", "policy", "careplan", "records"] {
+    for krate in ["core", "policy", "careplan", "records", "econ"] {
         let deps = dependencies(krate);
         for forbidden in [
             "sqlx",
@@ -50,7 +50,7 @@ fn domain_crates_do_no_io() {
 /// without them, reaching the engine through `cocare_records::engine::RecordsEngine`.
 #[test]
 fn only_the_analytics_crate_and_the_binary_know_datafusion() {
-    for krate in ["core", "policy", "careplan", "records", "store", "app", "web"] {
+    for krate in ["core", "policy", "careplan", "records", "econ", "store", "app", "web"] {
         let deps = dependencies(krate);
         for heavy in ["datafusion", "ballista", "cocare-analytics", "parquet", "arrow"] {
             assert!(
