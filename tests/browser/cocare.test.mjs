@@ -401,3 +401,48 @@ test('an administrator imports records through the browser and sees every reject
   rmSync(dir, { recursive: true, force: true });
   await context.close();
 });
+
+test('a health economist compares two care pathways, fixes a mistake, and reads the charts beside their tables', async () => {
+  const { context, page } = await signIn('riley');
+  await page.getByRole('link', { name: 'Economics' }).first().click();
+  await page.waitForURL(`${base}/econ`);
+  await check(page, 'econ');
+  // The demo's evaluation, priced with its marked proxies, within the complex-needs cohort.
+  await page.getByRole('link', { name: /crisis home treatment first or admission first/ }).click();
+  await page.getByRole('heading', { name: 'Mean cost per person, by pathway' }).waitFor();
+  assert.ok(await page.locator('svg[role=img]').count() >= 3, 'costs, the CE plane and the tornado are drawn');
+  const costs = await page.locator('table').first().innerText();
+  assert.match(costs, /Inpatient admission first/);
+  assert.match(costs, /£[0-9,]+ to £[0-9,]+/, 'intervals are shown');
+  await check(page, 'evaluation');
+
+  // A unit-cost table: the default cites every figure; a copy with a broken line is refused, kept.
+  await page.goto(`${base}/econ/unit-costs/uk-default`);
+  await page.getByRole('heading', { name: 'UK default (shipped with cocare)' }).waitFor();
+  await check(page, 'unit-costs');
+  const csv = await page.locator('#table').inputValue();
+  await page.locator('#name').fill('Local costs');
+  await page.locator('#table').fill(csv + 'crisis_home_treatment_contact,contact,direct_medical,nhs_mental_health,-5,GBP,2024,Local finance\n');
+  await page.getByRole('button', { name: 'Save a copy' }).click();
+  const summary = page.getByRole('alert');
+  await summary.waitFor();
+  assert.match(await summary.innerText(), /field cost: -5 is negative/);
+  assert.match(await page.locator('#table').inputValue(), /Local finance/);
+  await check(page, 'unit-costs-error');
+
+  // A new evaluation with a typing mistake in the thresholds: linked, kept, then fixed.
+  await page.goto(`${base}/econ/evaluations/new`);
+  await page.locator('#wtp').fill('twenty thousand');
+  await page.getByRole('button', { name: 'Save and run' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.equal(await page.locator('#wtp').inputValue(), 'twenty thousand');
+  await check(page, 'evaluation-form-error');
+  await page.getByRole('alert').getByRole('link').first().click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'wtp');
+  await page.locator('#wtp').fill('20000, 30000');
+  const demoTable = await page.locator('#unit_costs option', { hasText: 'Demo: UK default' }).getAttribute('value');
+  await page.locator('#unit_costs').selectOption(demoTable);
+  await page.getByRole('button', { name: 'Save and run' }).click();
+  await page.getByRole('heading', { name: 'Differences between pathways' }).waitFor();
+  await context.close();
+});

@@ -104,17 +104,107 @@ pub fn replicate_rng(seed: u64, r: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ r)
 }
 
-/// An unbiased integer in `0..n` (Lemire's multiply-and-reject), `n > 0`.
-#[inline]
-fn below(rng: &mut Xoshiro256PlusPlus, n: u64) -> u64 {
-    let mut m = u128::from(rng.next_u64()) * u128::from(n);
-    if (m as u64) < n {
-        let threshold = n.wrapping_neg() % n;
-        while (m as u64) < threshold {
-            m = u128::from(rng.next_u64()) * u128::from(n);
+/// Unbiased indices below `n` (at most 2^32), two from each 64-bit output: Lemire's
+/// multiply-and-reject on 32-bit halves.
+struct Indices<'a> {
+    rng: &'a mut Xoshiro256PlusPlus,
+    n: u64,
+    threshold: u32,
+}
+
+impl Indices<'_> {
+    fn new(rng: &mut Xoshiro256PlusPlus, n: usize) -> Indices<'_> {
+        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+        Indices {
+            rng,
+            n: u64::from(n32),
+            threshold: n32.wrapping_neg() % n32.max(1),
         }
     }
-    (m >> 64) as u64
+
+    #[inline]
+    fn one(&mut self, x: u32) -> usize {
+        let mut m = u64::from(x) * self.n;
+        while (m as u32) < self.threshold {
+            m = u64::from(self.rng.next_u64() as u32) * self.n;
+        }
+        (m >> 32) as usize
+    }
+
+    #[inline]
+    fn pair(&mut self) -> (usize, usize) {
+        let r = self.rng.next_u64();
+        (self.one(r as u32), self.one((r >> 32) as u32))
+    }
+}
+
+/// Sums of a group's columns over one resample of it.
+#[inline]
+fn resample_sums(group: &Group, rng: &mut Xoshiro256PlusPlus, sums: &mut [f64]) {
+    let n = group.len();
+    let columns = group.columns;
+    sums.iter_mut().for_each(|s| *s = 0.0);
+    if n == 0 {
+        return;
+    }
+    let rows = group.rows.as_slice();
+    let mut draws = Indices::new(rng, n);
+    match columns {
+        1 => {
+            // Two accumulators, so the additions do not wait on each other.
+            let (mut a, mut b) = (0.0, 0.0);
+            for _ in 0..n / 2 {
+                let (i, j) = draws.pair();
+                a += rows.get(i).copied().unwrap_or(0.0);
+                b += rows.get(j).copied().unwrap_or(0.0);
+            }
+            if n % 2 == 1 {
+                let (i, _) = draws.pair();
+                a += rows.get(i).copied().unwrap_or(0.0);
+            }
+            if let Some(x) = sums.first_mut() {
+                *x = a + b;
+            }
+        }
+        2 => {
+            let (mut c0, mut e0, mut c1, mut e1) = (0.0, 0.0, 0.0, 0.0);
+            let at = |i: usize| match rows.get(2 * i..2 * i + 2) {
+                Some([c, e]) => (*c, *e),
+                _ => (0.0, 0.0),
+            };
+            for _ in 0..n / 2 {
+                let (i, j) = draws.pair();
+                let (ci, ei) = at(i);
+                let (cj, ej) = at(j);
+                c0 += ci;
+                e0 += ei;
+                c1 += cj;
+                e1 += ej;
+            }
+            if n % 2 == 1 {
+                let (i, _) = draws.pair();
+                let (ci, ei) = at(i);
+                c0 += ci;
+                e0 += ei;
+            }
+            if let [c, e] = sums {
+                *c = c0 + c1;
+                *e = e0 + e1;
+            }
+        }
+        _ => {
+            // Wide groups are rare (the evaluation resamples one or two columns): one index per
+            // draw keeps this simple.
+            for _ in 0..n {
+                let (i, _) = draws.pair();
+                if let Some(row) = rows.get(i * columns..(i + 1) * columns) {
+                    for (s, x) in sums.iter_mut().zip(row) {
+                        *s += x;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Resamples every group `replicates` times and keeps the means, in parallel over replicates.
@@ -130,50 +220,11 @@ pub fn resample(groups: &[Group], replicates: usize, seed: u64) -> Replicates {
             let mut rng = replicate_rng(seed, r as u64);
             let mut sums = vec![0.0; columns];
             for (g, group) in groups.iter().enumerate() {
-                let n = group.len();
-                sums.iter_mut().for_each(|s| *s = 0.0);
-                if n == 0 {
-                    continue;
-                }
-                match columns {
-                    1 => {
-                        let mut s = 0.0;
-                        for _ in 0..n {
-                            s += group
-                                .rows
-                                .get(below(&mut rng, n as u64) as usize)
-                                .copied()
-                                .unwrap_or(0.0);
-                        }
-                        if let Some(x) = sums.first_mut() {
-                            *x = s;
-                        }
-                    }
-                    2 => {
-                        let (mut a, mut b) = (0.0, 0.0);
-                        for _ in 0..n {
-                            let i = below(&mut rng, n as u64) as usize * 2;
-                            if let Some(pair) = group.rows.get(i..i + 2) {
-                                a += pair.first().copied().unwrap_or(0.0);
-                                b += pair.get(1).copied().unwrap_or(0.0);
-                            }
-                        }
-                        sums = vec![a, b];
-                    }
-                    _ => {
-                        for _ in 0..n {
-                            let i = below(&mut rng, n as u64) as usize * columns;
-                            if let Some(row) = group.rows.get(i..i + columns) {
-                                for (s, x) in sums.iter_mut().zip(row) {
-                                    *s += x;
-                                }
-                            }
-                        }
-                    }
-                }
+                resample_sums(group, &mut rng, &mut sums);
+                let n = group.len().max(1) as f64;
                 for (c, s) in sums.iter().enumerate() {
                     if let Some(slot) = out.get_mut(g * columns + c) {
-                        *slot = s / n as f64;
+                        *slot = s / n;
                     }
                 }
             }
@@ -386,11 +437,28 @@ mod tests {
     #[test]
     fn bounded_integers_cover_the_range_evenly() {
         let mut rng = replicate_rng(9, 0);
+        let mut draws = Indices::new(&mut rng, 7);
         let mut counts = [0u32; 7];
-        for _ in 0..70_000 {
-            counts[below(&mut rng, 7) as usize] += 1;
+        for _ in 0..35_000 {
+            let (a, b) = draws.pair();
+            counts[a] += 1;
+            counts[b] += 1;
         }
         assert!(counts.iter().all(|&c| (9_500..10_500).contains(&c)), "{counts:?}");
+        // Every index is below n, also for n = 1.
+        let mut one = Indices::new(&mut rng, 1);
+        assert!((0..100).all(|_| one.pair() == (0, 0)));
+    }
+
+    #[test]
+    fn odd_and_wide_groups_resample_too() {
+        let g = Group::from_columns(&[&[1.0, 2.0, 3.0], &[1.0, 1.0, 1.0], &[5.0, 5.0, 5.0]]);
+        let r = resample(std::slice::from_ref(&g), 200, 4);
+        for rep in 0..200 {
+            assert_eq!(r.mean(rep, 0, 1), 1.0);
+            assert_eq!(r.mean(rep, 0, 2), 5.0);
+            assert!((1.0..=3.0).contains(&r.mean(rep, 0, 0)));
+        }
     }
 
     #[test]
