@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+mod econ;
 mod records;
 mod tidy;
 
@@ -56,7 +57,7 @@ async fn migrate_demo_and_audit_verify_work_on_each_backend() {
         };
         let out = cocare(&["migrate", "--database-url", &url], None);
         assert!(out.status.success(), "{}", text(&out));
-        assert!(text(&out).contains("schema version 5"), "{}", text(&out));
+        assert!(text(&out).contains("schema version 6"), "{}", text(&out));
         let out = cocare(&["demo", "--database-url", &url, "--seed", "7"], None);
         assert!(out.status.success(), "{}", text(&out));
         assert!(text(&out).contains("36 service users"), "{}", text(&out));
