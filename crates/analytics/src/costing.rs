@@ -624,11 +624,15 @@ pub fn measure_usage(records: &RecordEvents, in_cohort: &[bool], spec: &Evaluati
     let horizon = discount::horizon_days(spec.horizon_years);
     let factors = discount::factors(spec.discount_rate, 64);
     let acc_width = r * 2;
-    let (sums, events) = runs(&ru.chunks)
+    // Per pathway (and one more for people on none) × year of the horizon × resource.
+    let years = (spec.horizon_years.ceil() as usize).clamp(1, 50);
+    let yearly_len = (paths + 1) * years * r;
+    let (sums, events, yearly) = runs(&ru.chunks)
         .into_par_iter()
         .map(|run| {
             let mut acc = vec![0.0f64; rows * acc_width];
             let mut events = vec![0u64; r];
+            let mut yearly = vec![0.0f64; yearly_len];
             for c in run {
                 for i in 0..c.pid.len() {
                     let (Some(&p), Some(&d), Some(&res), Some(&q)) =
@@ -644,7 +648,12 @@ pub fn measure_usage(records: &RecordEvents, in_cohort: &[bool], spec: &Evaluati
                     if offset < 0 || offset >= horizon {
                         continue;
                     }
-                    let factor = factors.get(year_index(offset) as usize).copied().unwrap_or(0.0);
+                    let year = year_index(offset) as usize;
+                    let factor = factors.get(year).copied().unwrap_or(0.0);
+                    let path = usize::from(pathway.get(row as usize).copied().unwrap_or(NO_PATHWAY)).min(paths);
+                    if let Some(y) = yearly.get_mut((path * years + year.min(years - 1)) * r + usize::from(res)) {
+                        *y += q;
+                    }
                     let base = row as usize * acc_width + usize::from(res) * 2;
                     if let Some(x) = acc.get_mut(base) {
                         *x += q;
@@ -657,14 +666,15 @@ pub fn measure_usage(records: &RecordEvents, in_cohort: &[bool], spec: &Evaluati
                     }
                 }
             }
-            (acc, events)
+            (acc, events, yearly)
         })
         .reduce(
-            || (vec![0.0f64; rows * acc_width], vec![0u64; r]),
-            |(mut a, mut ea), (b, eb)| {
+            || (vec![0.0f64; rows * acc_width], vec![0u64; r], vec![0.0f64; yearly_len]),
+            |(mut a, mut ea, mut ya), (b, eb, yb)| {
                 a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
                 ea.iter_mut().zip(eb).for_each(|(x, y)| *x += y);
-                (a, ea)
+                ya.iter_mut().zip(yb).for_each(|(x, y)| *x += y);
+                (a, ea, ya)
             },
         );
     let mut undiscounted = Vec::with_capacity(rows * r);
@@ -701,6 +711,8 @@ pub fn measure_usage(records: &RecordEvents, in_cohort: &[bool], spec: &Evaluati
         events,
         overlaps,
         cohort: cohort.to_string(),
+        years,
+        yearly,
     }
 }
 

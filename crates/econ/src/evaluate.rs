@@ -352,6 +352,10 @@ pub struct Usage {
     pub overlaps: Vec<(u16, u16, u64)>,
     /// The cohort's name and the people in it.
     pub cohort: String,
+    /// Whole years of the horizon, and the undiscounted quantities used in each, summed over the
+    /// people of each pathway: `[pathway (the last for people on none)][year][resource]`.
+    pub years: usize,
+    pub yearly: Vec<f64>,
 }
 
 impl Usage {
@@ -409,6 +413,9 @@ pub struct PathwayResult {
     pub by_category: Vec<Share>,
     pub by_sector: Vec<Share>,
     pub resources: Vec<ResourceUse>,
+    /// Mean cost per person in each year since the index day: (year from 1, undiscounted,
+    /// discounted).
+    pub by_year: Vec<(u32, f64, f64)>,
     /// People with utility measurements, and their discounted QALYs.
     pub effect_people: Published,
     pub qalys: Option<Estimate>,
@@ -640,11 +647,25 @@ pub fn evaluate(
                 by_category: Vec::new(),
                 by_sector: Vec::new(),
                 resources: Vec::new(),
+                by_year: Vec::new(),
                 effect_people: None,
                 qalys: None,
             });
             continue;
         }
+        let by_year = (0..usage.years)
+            .map(|y| {
+                let at = (p * usage.years + y) * width;
+                let plain: f64 = (0..width)
+                    .map(|r| {
+                        usage.yearly.get(at + r).copied().unwrap_or(0.0) * priced.cost.get(r).copied().unwrap_or(0.0)
+                    })
+                    .sum::<f64>()
+                    / m.len() as f64;
+                let discounted = plain * (1.0 + spec.discount_rate).powi(-(y as i32));
+                (y as u32 + 1, plain, discounted)
+            })
+            .collect();
         let k = m.len() as f64;
         let mean_q: Vec<f64> = (0..width)
             .map(|r| {
@@ -722,6 +743,7 @@ pub fn evaluate(
             by_category,
             by_sector,
             resources,
+            by_year,
             effect_people: disclosure.single(effect_n),
             qalys,
         });

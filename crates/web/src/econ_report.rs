@@ -90,6 +90,7 @@ pub struct PathwayLine {
     pub qalys: String,
     pub hidden: bool,
     pub resources: Vec<(String, String, String)>,
+    pub by_year: Vec<(String, String, String)>,
 }
 
 pub struct DifferenceLine {
@@ -226,6 +227,11 @@ impl EconView {
                     format!("{:.3} ({})", q.mean, interval_plain(&q.percentile, 3))
                 }),
                 hidden: p.hidden,
+                by_year: p
+                    .by_year
+                    .iter()
+                    .map(|(y, plain, disc)| (format!("Year {y}"), money(*plain), money(*disc)))
+                    .collect(),
                 resources: p
                     .resources
                     .iter()

@@ -186,6 +186,13 @@ async fn pathways_measured_on_a_small_extract_by_hand() {
     assert_eq!(q(5, "inpatient_acute_bed_day"), 0.0);
     assert_eq!(q(5, "supported_housing_week"), 4.0);
     assert_eq!(q(5, "lost_work_day"), 3.0);
+    // By year, per pathway: the crisis-first pathway's second police contact is in year 2.
+    let police = col("police_contact");
+    assert_eq!(usage.years, 2);
+    let at = |pathway: usize, year: usize| (pathway * usage.years + year) * width + police;
+    assert_eq!(usage.yearly[at(1, 0)], 5.0);
+    assert_eq!(usage.yearly[at(1, 1)], 5.0);
+    assert_eq!(usage.yearly[at(0, 0)], 0.0);
     // The second police contact falls in year 2: discounted once.
     assert_eq!(q(5, "police_contact"), 2.0);
     assert!((qd(5, "police_contact") - (1.0 + 1.0 / 1.035)).abs() < 1e-12);

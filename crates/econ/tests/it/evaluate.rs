@@ -35,7 +35,18 @@ fn usage() -> Usage {
         q.extend([0.0, 1.0, 0.0]);
         qalys.push(None);
     }
+    // Everything in year 1 of a two-year horizon, per pathway (and none).
+    let width = resources.len();
+    let mut yearly = vec![0.0; 3 * 2 * width];
+    for (person, p) in pathway.iter().enumerate() {
+        let path = usize::from(*p).min(2);
+        for r in 0..width {
+            yearly[(path * 2) * width + r] += q[person * width + r] * 1.1;
+        }
+    }
     Usage {
+        years: 2,
+        yearly,
         resources,
         pathway,
         undiscounted: q.iter().map(|x| x * 1.1).collect(),
@@ -75,6 +86,8 @@ fn means_breakdowns_and_differences_by_hand() {
     let cost = inpatient.cost.as_ref().unwrap();
     assert!((cost.mean - 6250.0).abs() < 1e-9, "{}", cost.mean);
     assert!((inpatient.cost_undiscounted.unwrap() - 6875.0).abs() < 1e-9);
+    assert_eq!(inpatient.by_year.len(), 2);
+    assert!((inpatient.by_year[0].1 - 6875.0).abs() < 1e-9 && inpatient.by_year[1].1 == 0.0);
     let (lo, hi) = cost.percentile.range().unwrap();
     assert!(lo < 6250.0 && hi > 6250.0 && lo >= 5000.0 && hi <= 7500.0, "{lo} {hi}");
     assert_eq!(inpatient.by_category[0].key, "direct_medical");
