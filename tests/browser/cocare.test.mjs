@@ -422,7 +422,7 @@ test('a health economist compares two care pathways, fixes a mistake, and reads 
   await check(page, 'unit-costs');
   const csv = await page.locator('#table').inputValue();
   await page.locator('#name').fill('Local costs');
-  await page.locator('#table').fill(csv + 'crisis_home_treatment_contact,contact,direct_medical,nhs_mental_health,-5,GBP,2024,Local finance\n');
+  await page.locator('#table').fill(csv + 'crisis_home_treatment_contact,contact,direct_medical,nhs_mental_health,-5,GBP,2024,Local finance,2024/25,Budget book,typed by hand\n');
   await page.getByRole('button', { name: 'Save a copy' }).click();
   const summary = page.getByRole('alert');
   await summary.waitFor();

@@ -27,6 +27,16 @@ pub struct UnitCostView {
     pub csv: String,
     pub versions: Vec<DocumentVersion>,
     pub builtin: bool,
+    /// Resources of the standard list that this table does not cost.
+    pub missing: Vec<String>,
+}
+
+fn missing_from(table: &UnitCostTable) -> Vec<String> {
+    cocare_econ::resources::CONTRACT
+        .iter()
+        .filter(|(r, _)| table.get(r).is_none())
+        .map(|(r, _)| (*r).to_string())
+        .collect()
 }
 
 /// A saved evaluation: what to compare, within which cohort, priced with which table.
@@ -91,6 +101,7 @@ impl App {
                 id: DEFAULT_TABLE.into(),
                 name: "UK default (shipped with cocare)".into(),
                 version: 1,
+                missing: missing_from(&UnitCostTable::default_uk()),
                 table: UnitCostTable::default_uk(),
                 csv: UnitCostTable::default_uk_csv().to_string(),
                 versions: Vec::new(),
@@ -117,6 +128,7 @@ impl App {
             name: chosen.name.clone(),
             version: chosen.version,
             csv: table.to_csv(),
+            missing: missing_from(&table),
             table,
             versions: versions.clone(),
             builtin: false,
