@@ -34,6 +34,25 @@ impl Selector {
         units::matching(self.kind, &self.codes)
     }
 
+    /// The selector in the plural, for "before any …".
+    pub fn describe_plural(&self) -> String {
+        let what = match self.kind {
+            EventKind::Contact => "contacts",
+            EventKind::Referral => "referrals",
+            EventKind::Admission => "admissions",
+            EventKind::WardStay => "ward stays",
+            EventKind::Detention => "detentions",
+            EventKind::Agency => "agency contacts",
+            EventKind::Diagnosis => "diagnoses",
+            EventKind::Outcome => "outcomes",
+        };
+        if self.codes.is_empty() {
+            what.to_string()
+        } else {
+            format!("{what} ({})", self.codes.join(" or "))
+        }
+    }
+
     pub fn describe(&self) -> String {
         let what = match self.kind {
             EventKind::Contact => "a contact",
@@ -68,7 +87,7 @@ impl PathwayDefinition {
     pub fn describe(&self) -> String {
         let mut s = format!("starts with {}", self.starts_with.describe());
         if !self.not_after.is_empty() {
-            let others: Vec<String> = self.not_after.iter().map(Selector::describe).collect();
+            let others: Vec<String> = self.not_after.iter().map(Selector::describe_plural).collect();
             s.push_str(&format!(", before any {}", others.join(" or ")));
         }
         s
@@ -843,6 +862,13 @@ pub fn evaluate(
         }
     };
 
+    let years = table.price_years();
+    if years.len() > 1 {
+        warnings.push(format!(
+            "the unit costs are at several price years ({}): move the table to one year (inflate it) before comparing with other studies",
+            years.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        ));
+    }
     let tornado = tornado(spec, usage, &priced, &members, &shown);
     let scenarios = spec
         .scenarios
