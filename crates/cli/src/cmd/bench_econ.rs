@@ -15,23 +15,12 @@ use cocare_app::econ_domain::costs::{Perspective, UnitCostTable};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
+use super::bench_records::{peak_mib, reset_peak};
+
 /// performance-targets.md: costing of 50M events ≤ 1.7 s (4× DuckDB); bootstrap of 2 × 50k
 /// people, 10,000 replicates with CEAC at 100 thresholds ≤ 0.28 s (20× numpy on one thread).
 const COSTING_TARGET_S_PER_50M: f64 = 1.7;
 const BOOTSTRAP_TARGET_S: f64 = 0.28;
-
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 fn bench_table() -> anyhow::Result<(UnitCostTable, String)> {
     let mut ours = String::from("resource,unit,category,sector,cost,currency,price_year,source,table\n");

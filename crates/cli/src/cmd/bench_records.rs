@@ -13,12 +13,12 @@ use cocare_app::records_domain::sdc::Disclosure;
 use cocare_app::records_domain::synth::Synth;
 
 /// Resets the kernel's peak-memory mark for this process (Linux), so each step is measured alone.
-fn reset_peak() {
+pub fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// Peak resident memory since the last reset, in MiB (Linux; 0 elsewhere).
-fn peak_mib() -> f64 {
+pub fn peak_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
