@@ -513,7 +513,14 @@ impl EconView {
             ),
             replicates: r.spec.replicates,
             seed: r.spec.seed,
-            warnings: r.warnings.clone(),
+            warnings: r
+                .warnings
+                .iter()
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+                })
+                .collect(),
             category_headers,
             pathways,
             bar_zero: scale.at(0.0),
