@@ -36,6 +36,53 @@ pub struct Chunk {
     pub day: Vec<i32>,
     pub resource: Vec<u16>,
     pub quantity: Vec<f64>,
+    /// When every pid in the chunk lies in one block of [`BLOCK`] people, that block.
+    pub block: Option<u32>,
+}
+
+/// People per block when events are partitioned by person: a block's accumulators (first days
+/// and six sums per person) stay in the core's cache.
+pub const BLOCK_BITS: u32 = 14;
+pub const BLOCK: usize = 1 << BLOCK_BITS;
+
+impl Chunk {
+    fn push(&mut self, pid: u32, day: i32, resource: u16, quantity: f64) {
+        self.pid.push(pid);
+        self.day.push(day);
+        self.resource.push(resource);
+        self.quantity.push(quantity);
+    }
+}
+
+/// Splits a chunk into one chunk per block of people.
+fn partition(chunk: Chunk) -> Vec<Chunk> {
+    let mut blocks: Vec<Chunk> = Vec::new();
+    for i in 0..chunk.pid.len() {
+        let (Some(&p), Some(&d), Some(&r), Some(&q)) = (
+            chunk.pid.get(i),
+            chunk.day.get(i),
+            chunk.resource.get(i),
+            chunk.quantity.get(i),
+        ) else {
+            continue;
+        };
+        let b = (p >> BLOCK_BITS) as usize;
+        if blocks.len() <= b {
+            blocks.resize_with(b + 1, Chunk::default);
+        }
+        if let Some(c) = blocks.get_mut(b) {
+            c.push(p, d, r, q);
+        }
+    }
+    blocks
+        .into_iter()
+        .enumerate()
+        .filter(|(_, c)| !c.pid.is_empty())
+        .map(|(b, mut c)| {
+            c.block = Some(b as u32);
+            c
+        })
+        .collect()
 }
 
 /// Resource-use events: who, when, what and how much.
@@ -199,9 +246,12 @@ pub fn read_resource_use(path: &Path) -> Result<ResourceUse, Error> {
                     .quantity
                     .extend(quantity.iter().map(|q| q.filter(|q| q.is_finite()).unwrap_or(1.0)));
             }
-            Ok(chunk)
+            Ok(partition(chunk))
         })
-        .collect::<Result<_, Error>>()?;
+        .collect::<Result<Vec<Vec<Chunk>>, Error>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     let people = chunks
         .par_iter()
         .map(|c| c.pid.iter().copied().max().map_or(0, |m| m as usize + 1))
@@ -421,7 +471,9 @@ pub fn prices(
     table: &UnitCostTable,
     perspective: Perspective,
 ) -> Result<Vec<Option<(f64, Category)>>, EvaluationError> {
-    let counts = ru.counts();
+    // Events per resource are counted only when a resource has no cost (to name how many use it).
+    let any_missing = ru.resources.iter().any(|name| table.get(name).is_none());
+    let counts = if any_missing { ru.counts() } else { Vec::new() };
     let mut missing = Vec::new();
     let mut out = Vec::with_capacity(ru.resources.len());
     for (r, name) in ru.resources.iter().enumerate() {
@@ -458,11 +510,14 @@ pub fn cost_by_category(
         .iter()
         .map(|p| p.map_or((0.0, 0), |(c, cat)| (c, cat.index())))
         .collect();
-    let first = first_days(ru);
     let factors = discount::factors(rate, 128);
     let slots = Category::ALL.len();
     let width = slots * 2;
     let n = ru.people;
+    if !ru.chunks.is_empty() && ru.chunks.iter().all(|c| c.block.is_some()) {
+        return Ok(cost_by_block(ru, &price, &factors, rate));
+    }
+    let first = first_days(ru);
     let sums = runs(&ru.chunks)
         .into_par_iter()
         .map(|run| {
@@ -511,6 +566,70 @@ pub fn cost_by_category(
         undiscounted,
         discounted,
     })
+}
+
+/// The partitioned kernel: blocks of people in parallel, each with its own first days and sums
+/// small enough to stay in cache, written straight into the output.
+fn cost_by_block(ru: &ResourceUse, price: &[(f64, usize)], factors: &[f64], rate: f64) -> CategoryCosts {
+    let slots = Category::ALL.len();
+    let n = ru.people;
+    let blocks = n.div_ceil(BLOCK);
+    let mut by_block: Vec<Vec<&Chunk>> = vec![Vec::new(); blocks];
+    for c in &ru.chunks {
+        if let Some(list) = c.block.and_then(|b| by_block.get_mut(b as usize)) {
+            list.push(c);
+        }
+    }
+    let mut undiscounted = vec![0.0f64; n * slots];
+    let mut discounted = vec![0.0f64; n * slots];
+    undiscounted
+        .par_chunks_mut(BLOCK * slots)
+        .zip(discounted.par_chunks_mut(BLOCK * slots))
+        .zip(by_block.par_iter())
+        .enumerate()
+        .for_each(|(b, ((plain, disc), chunks))| {
+            let base = (b * BLOCK) as u32;
+            let mut first = vec![i32::MAX; BLOCK];
+            for c in chunks {
+                for (p, d) in c.pid.iter().zip(&c.day) {
+                    if let Some(f) = first.get_mut(p.wrapping_sub(base) as usize)
+                        && *d < *f
+                    {
+                        *f = *d;
+                    }
+                }
+            }
+            for c in chunks {
+                for i in 0..c.pid.len() {
+                    let (Some(&p), Some(&d), Some(&r), Some(&q)) =
+                        (c.pid.get(i), c.day.get(i), c.resource.get(i), c.quantity.get(i))
+                    else {
+                        continue;
+                    };
+                    let local = p.wrapping_sub(base) as usize;
+                    let (cost, slot) = price.get(usize::from(r)).copied().unwrap_or((0.0, 0));
+                    let f0 = first.get(local).copied().unwrap_or(d);
+                    let t = year_index(d - f0) as usize;
+                    let factor = match factors.get(t) {
+                        Some(f) => *f,
+                        None => (1.0 + rate).powi(-(t as i32)),
+                    };
+                    let amount = q * cost;
+                    let at = local * slots + slot;
+                    if let Some(x) = plain.get_mut(at) {
+                        *x += amount;
+                    }
+                    if let Some(x) = disc.get_mut(at) {
+                        *x += amount * factor;
+                    }
+                }
+            }
+        });
+    CategoryCosts {
+        people: n,
+        undiscounted,
+        discounted,
+    }
 }
 
 /// Measures what an evaluation needs: the cohort's people (`in_cohort`, by pid), each on one

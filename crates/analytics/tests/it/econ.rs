@@ -29,12 +29,21 @@ fn bench_table() -> UnitCostTable {
 async fn kernel_costs_equal_sql_costs() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("use.parquet");
-    let rows = write_resource_use(&file, 3_000, 20, 7).unwrap();
-    assert!(rows > 50_000);
+    // Enough people for several blocks of the partitioned kernel.
+    let rows = write_resource_use(&file, 40_000, 5, 7).unwrap();
+    assert!(rows > 150_000);
     let ru = read_resource_use(&file).unwrap();
     assert_eq!(ru.events() as u64, rows);
+    assert!(ru.chunks.iter().all(|c| c.block.is_some()));
     let table = bench_table();
     let costs = cost_by_category(&ru, &table, Perspective::Societal, 0.035).unwrap();
+    // The unpartitioned path (records) gives the same answer.
+    let mut plain = ru.clone();
+    plain.chunks.iter_mut().for_each(|c| c.block = None);
+    let unblocked = cost_by_category(&plain, &table, Perspective::Societal, 0.035).unwrap();
+    for (a, b) in costs.discounted.iter().zip(&unblocked.discounted) {
+        assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0));
+    }
 
     let ctx = local_context();
     ctx.register_parquet("ru", file.to_str().unwrap(), ParquetReadOptions::default())
