@@ -56,7 +56,27 @@ impl Chunk {
 
 /// Splits a chunk into one chunk per block of people.
 fn partition(chunk: Chunk) -> Vec<Chunk> {
-    let mut blocks: Vec<Chunk> = Vec::new();
+    // Counted first, so each block's vectors are allocated once at their size.
+    let mut counts: Vec<usize> = Vec::new();
+    for p in &chunk.pid {
+        let b = (p >> BLOCK_BITS) as usize;
+        if counts.len() <= b {
+            counts.resize(b + 1, 0);
+        }
+        if let Some(c) = counts.get_mut(b) {
+            *c += 1;
+        }
+    }
+    let mut blocks: Vec<Chunk> = counts
+        .iter()
+        .map(|&n| Chunk {
+            pid: Vec::with_capacity(n),
+            day: Vec::with_capacity(n),
+            resource: Vec::with_capacity(n),
+            quantity: Vec::with_capacity(n),
+            block: None,
+        })
+        .collect();
     for i in 0..chunk.pid.len() {
         let (Some(&p), Some(&d), Some(&r), Some(&q)) = (
             chunk.pid.get(i),

@@ -1,7 +1,7 @@
 //! The non-parametric bootstrap: resampled means of each group (pathway), and percentile and
 //! BCa intervals from them.
 //!
-//! Each replicate has its own generators, seeded from the user's seed and the replicate number,
+//! Each replicate has its own generator, seeded from the user's seed and the replicate number,
 //! so a result depends on the seed alone, never on the number of threads. Within a replicate
 //! each group is resampled with replacement at its own size (a stratified bootstrap), and all of
 //! a person's columns (cost, effect, categories) move together.
@@ -97,71 +97,50 @@ impl Replicates {
     }
 }
 
+/// The generator of replicate `r` under `seed`.
+pub fn replicate_rng(seed: u64, r: u64) -> Xoshiro256PlusPlus {
+    // seed_from_u64 runs SplitMix64 over its input, so neighbouring replicates get unrelated
+    // streams; the multiplier spreads (seed, r) pairs before that.
+    Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ r)
+}
+
 /// Unbiased indices below `n` (at most 2^32), two from each 64-bit output: Lemire's
-/// multiply-and-reject on 32-bit halves. Four generators run side by side so the processor
-/// can work on several draws at once; a rejected draw is redrawn from its own generator.
-struct Indices {
-    lanes: [Xoshiro256PlusPlus; 4],
+/// multiply-and-reject on 32-bit halves.
+struct Indices<'a> {
+    rng: &'a mut Xoshiro256PlusPlus,
     n: u64,
     threshold: u32,
 }
 
-#[inline]
-fn bounded(x: u32, n: u64, threshold: u32, rng: &mut Xoshiro256PlusPlus) -> usize {
-    let mut m = u64::from(x) * n;
-    while (m as u32) < threshold {
-        m = u64::from(rng.next_u64() as u32) * n;
-    }
-    (m >> 32) as usize
-}
-
-impl Indices {
-    fn new(lanes: [Xoshiro256PlusPlus; 4], n: usize) -> Indices {
+impl Indices<'_> {
+    fn new(rng: &mut Xoshiro256PlusPlus, n: usize) -> Indices<'_> {
         let n32 = u32::try_from(n).unwrap_or(u32::MAX);
         Indices {
-            lanes,
+            rng,
             n: u64::from(n32),
             threshold: n32.wrapping_neg() % n32.max(1),
         }
     }
 
-    /// Eight indices, two from each generator.
     #[inline]
-    fn eight(&mut self) -> [usize; 8] {
-        let (n, t) = (self.n, self.threshold);
-        let [a, b, c, d] = &mut self.lanes;
-        let (ra, rb, rc, rd) = (a.next_u64(), b.next_u64(), c.next_u64(), d.next_u64());
-        [
-            bounded(ra as u32, n, t, a),
-            bounded((ra >> 32) as u32, n, t, a),
-            bounded(rb as u32, n, t, b),
-            bounded((rb >> 32) as u32, n, t, b),
-            bounded(rc as u32, n, t, c),
-            bounded((rc >> 32) as u32, n, t, c),
-            bounded(rd as u32, n, t, d),
-            bounded((rd >> 32) as u32, n, t, d),
-        ]
+    fn one(&mut self, x: u32) -> usize {
+        let mut m = u64::from(x) * self.n;
+        while (m as u32) < self.threshold {
+            m = u64::from(self.rng.next_u64() as u32) * self.n;
+        }
+        (m >> 32) as usize
     }
 
-    /// One index, from the first generator.
     #[inline]
-    fn one(&mut self) -> usize {
-        let (n, t) = (self.n, self.threshold);
-        let [a, ..] = &mut self.lanes;
-        let r = a.next_u64();
-        bounded(r as u32, n, t, a)
+    fn pair(&mut self) -> (usize, usize) {
+        let r = self.rng.next_u64();
+        (self.one(r as u32), self.one((r >> 32) as u32))
     }
-}
-
-/// The four generators of replicate `r` under `seed`.
-pub fn replicate_lanes(seed: u64, r: u64) -> [Xoshiro256PlusPlus; 4] {
-    let base = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ r.wrapping_mul(4);
-    [0u64, 1, 2, 3].map(|lane| Xoshiro256PlusPlus::seed_from_u64(base.wrapping_add(lane)))
 }
 
 /// Sums of a group's columns over one resample of it.
 #[inline]
-fn resample_sums(group: &Group, draws: &mut Indices, sums: &mut [f64]) {
+fn resample_sums(group: &Group, rng: &mut Xoshiro256PlusPlus, sums: &mut [f64]) {
     let n = group.len();
     let columns = group.columns;
     sums.iter_mut().for_each(|s| *s = 0.0);
@@ -169,52 +148,55 @@ fn resample_sums(group: &Group, draws: &mut Indices, sums: &mut [f64]) {
         return;
     }
     let rows = group.rows.as_slice();
-    let value = |i: usize| rows.get(i).copied().unwrap_or(0.0);
+    let mut draws = Indices::new(rng, n);
     match columns {
         1 => {
-            // Four accumulators, so the additions do not wait on each other.
-            let mut acc = [0.0f64; 4];
-            for _ in 0..n / 8 {
-                let ix = draws.eight();
-                for (k, i) in ix.iter().enumerate() {
-                    if let Some(a) = acc.get_mut(k % 4) {
-                        *a += value(*i);
-                    }
-                }
+            // Two accumulators, so the additions do not wait on each other.
+            let (mut a, mut b) = (0.0, 0.0);
+            for _ in 0..n / 2 {
+                let (i, j) = draws.pair();
+                a += rows.get(i).copied().unwrap_or(0.0);
+                b += rows.get(j).copied().unwrap_or(0.0);
             }
-            for _ in 0..n % 8 {
-                acc[0] += value(draws.one());
+            if n % 2 == 1 {
+                let (i, _) = draws.pair();
+                a += rows.get(i).copied().unwrap_or(0.0);
             }
             if let Some(x) = sums.first_mut() {
-                *x = acc.iter().sum();
+                *x = a + b;
             }
         }
         2 => {
-            let mut cost = [0.0f64; 4];
-            let mut effect = [0.0f64; 4];
-            for _ in 0..n / 8 {
-                let ix = draws.eight();
-                for (k, i) in ix.iter().enumerate() {
-                    if let (Some(c), Some(e)) = (cost.get_mut(k % 4), effect.get_mut(k % 4)) {
-                        *c += value(2 * i);
-                        *e += value(2 * i + 1);
-                    }
-                }
+            let (mut c0, mut e0, mut c1, mut e1) = (0.0, 0.0, 0.0, 0.0);
+            let at = |i: usize| match rows.get(2 * i..2 * i + 2) {
+                Some([c, e]) => (*c, *e),
+                _ => (0.0, 0.0),
+            };
+            for _ in 0..n / 2 {
+                let (i, j) = draws.pair();
+                let (ci, ei) = at(i);
+                let (cj, ej) = at(j);
+                c0 += ci;
+                e0 += ei;
+                c1 += cj;
+                e1 += ej;
             }
-            for _ in 0..n % 8 {
-                let i = draws.one();
-                cost[0] += value(2 * i);
-                effect[0] += value(2 * i + 1);
+            if n % 2 == 1 {
+                let (i, _) = draws.pair();
+                let (ci, ei) = at(i);
+                c0 += ci;
+                e0 += ei;
             }
             if let [c, e] = sums {
-                *c = cost.iter().sum();
-                *e = effect.iter().sum();
+                *c = c0 + c1;
+                *e = e0 + e1;
             }
         }
         _ => {
-            // Wide groups are rare (the evaluation resamples one or two columns).
+            // Wide groups are rare (the evaluation resamples one or two columns): one index per
+            // draw keeps this simple.
             for _ in 0..n {
-                let i = draws.one();
+                let (i, _) = draws.pair();
                 if let Some(row) = rows.get(i * columns..(i + 1) * columns) {
                     for (s, x) in sums.iter_mut().zip(row) {
                         *s += x;
@@ -235,12 +217,10 @@ pub fn resample(groups: &[Group], replicates: usize, seed: u64) -> Replicates {
         .enumerate()
         .with_min_len(16)
         .for_each(|(r, out)| {
+            let mut rng = replicate_rng(seed, r as u64);
             let mut sums = vec![0.0; columns];
-            let lanes = replicate_lanes(seed, r as u64);
-            let mut draws = Indices::new(lanes, 1);
             for (g, group) in groups.iter().enumerate() {
-                draws = Indices::new(draws.lanes, group.len());
-                resample_sums(group, &mut draws, &mut sums);
+                resample_sums(group, &mut rng, &mut sums);
                 let n = group.len().max(1) as f64;
                 for (c, s) in sums.iter().enumerate() {
                     if let Some(slot) = out.get_mut(g * columns + c) {
@@ -456,17 +436,18 @@ mod tests {
 
     #[test]
     fn bounded_integers_cover_the_range_evenly() {
-        let mut draws = Indices::new(replicate_lanes(9, 0), 7);
+        let mut rng = replicate_rng(9, 0);
+        let mut draws = Indices::new(&mut rng, 7);
         let mut counts = [0u32; 7];
-        for _ in 0..8_750 {
-            for i in draws.eight() {
-                counts[i] += 1;
-            }
+        for _ in 0..35_000 {
+            let (a, b) = draws.pair();
+            counts[a] += 1;
+            counts[b] += 1;
         }
         assert!(counts.iter().all(|&c| (9_500..10_500).contains(&c)), "{counts:?}");
         // Every index is below n, also for n = 1.
-        let mut one = Indices::new(replicate_lanes(9, 1), 1);
-        assert!((0..100).all(|_| one.eight() == [0; 8] && one.one() == 0));
+        let mut one = Indices::new(&mut rng, 1);
+        assert!((0..100).all(|_| one.pair() == (0, 0)));
     }
 
     #[test]
