@@ -195,7 +195,9 @@ fn ticks(lo: f64, hi: f64, scale: Scale, format: &dyn Fn(f64) -> String) -> Vec<
     let mut out = Vec::new();
     let mut v = (lo / step).ceil() * step;
     while v <= hi + 1e-9 && out.len() < 12 {
-        out.push((scale.at(v), format(v)));
+        // A tick at zero reads 0, not −0.00.
+        let shown = if v.abs() < step * 1e-9 { 0.0 } else { v };
+        out.push((scale.at(v), format(shown)));
         v += step;
     }
     out
@@ -305,7 +307,7 @@ impl EconView {
             };
             let (xlo, xhi) = pad(xlo, xhi);
             let (ylo, yhi) = pad(ylo, yhi);
-            let sx = Scale::new(xlo, xhi, 70.0, 620.0);
+            let sx = Scale::new(xlo, xhi, 100.0, 620.0);
             let sy = Scale::new(ylo, yhi, 370.0, 20.0);
             let points = ce
                 .plane
