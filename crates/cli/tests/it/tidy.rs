@@ -26,7 +26,7 @@ fn dependencies(krate: &str) -> Vec<String> {
 
 #[test]
 fn domain_crates_do_no_io() {
-    for krate in ["core", "policy", "careplan", "records", "econ"] {
+    for krate in ["core", "policy", "careplan", "records", "econ", "qual"] {
         let deps = dependencies(krate);
         for forbidden in [
             "sqlx",
