@@ -42,6 +42,9 @@ enum Command {
     /// pathway evaluations.
     #[command(subcommand)]
     Econ(cmd::econ::Econ),
+    /// The qualitative workbench: intercoder agreement.
+    #[command(subcommand)]
+    Qual(cmd::qual::Qual),
     /// Measure the hot paths and print the figures.
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
             Command::Careplan(args) => args.run().await,
             Command::Records(args) => args.run().await,
             Command::Econ(args) => args.run().await,
+            Command::Qual(args) => args.run().await,
         }
     });
     match result {

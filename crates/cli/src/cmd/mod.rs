@@ -7,6 +7,7 @@ pub mod careplan;
 pub mod demo;
 pub mod econ;
 pub mod migrate;
+pub mod qual;
 pub mod records;
 pub mod serve;
 pub mod user;
