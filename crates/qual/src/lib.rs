@@ -3,3 +3,4 @@
 //! So far: [`agreement`], intercoder agreement over any unit the researcher chooses.
 
 pub mod agreement;
+pub mod text;
