@@ -3,4 +3,5 @@
 //! So far: [`agreement`], intercoder agreement over any unit the researcher chooses.
 
 pub mod agreement;
+pub mod codebook;
 pub mod text;
