@@ -56,3 +56,34 @@ fn qual_agreement_prints_the_coefficient_and_what_it_used() {
     );
     assert!(!out.status.success() && text(&out).contains("line 3, field coder: a already coded unit 1 (line 2)"));
 }
+
+#[test]
+fn qual_codebook_writes_a_frame_that_checks_and_a_broken_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("npt.qdc");
+    let out = cocare(
+        &[
+            "qual",
+            "codebook",
+            "--frame",
+            "npt-classic",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("(20 codes)"));
+    let out = cocare(&["qual", "check-codebook", file.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("  Coherence (heading)") && t.contains("    Communal specification"),
+        "{t}"
+    );
+    let broken = std::fs::read_to_string(&file).unwrap().replacen("</Codes>", "", 1);
+    std::fs::write(&file, broken).unwrap();
+    let out = cocare(&["qual", "check-codebook", file.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("XML at byte"), "{}", text(&out));
+}
