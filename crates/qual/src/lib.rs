@@ -4,4 +4,5 @@
 
 pub mod agreement;
 pub mod codebook;
+pub mod coding;
 pub mod text;
