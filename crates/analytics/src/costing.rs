@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use cocare_econ::costs::{Category, Perspective, UnitCostTable};
 use cocare_econ::discount::{self, year_index};
-use cocare_econ::evaluate::{EvaluationError, EvaluationSpec, NO_PATHWAY, Usage};
+use cocare_econ::evaluate::{EvaluationError, EvaluationSpec, NO_PATHWAY, Usage, price_resources};
 use cocare_econ::resources::{self, Quantity};
 use cocare_records::units;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -452,7 +452,7 @@ pub struct CategoryCosts {
 }
 
 /// Splits chunks into one run per thread, so that each thread keeps one accumulator.
-fn runs(chunks: &[Chunk]) -> Vec<&[Chunk]> {
+fn runs<T>(chunks: &[T]) -> Vec<&[T]> {
     let threads = rayon::current_num_threads().max(1);
     let size = chunks.len().div_ceil(threads).max(1);
     chunks.chunks(size).collect()
@@ -484,39 +484,6 @@ pub fn first_days(ru: &ResourceUse) -> Vec<i32> {
         )
 }
 
-/// Unit costs per resource column for a perspective: `(cost, category)`, or why costing
-/// cannot go on (resources with events and no cost, named with their events).
-pub fn prices(
-    ru: &ResourceUse,
-    table: &UnitCostTable,
-    perspective: Perspective,
-) -> Result<Vec<Option<(f64, Category)>>, EvaluationError> {
-    // Events per resource are counted only when a resource has no cost (to name how many use it).
-    let any_missing = ru.resources.iter().any(|name| table.get(name).is_none());
-    let counts = if any_missing { ru.counts() } else { Vec::new() };
-    let mut missing = Vec::new();
-    let mut out = Vec::with_capacity(ru.resources.len());
-    for (r, name) in ru.resources.iter().enumerate() {
-        match table.get(name) {
-            Some(e) if perspective.includes(e.sector) => out.push(Some((e.cost, e.category))),
-            Some(_) => out.push(None),
-            None => {
-                let events = counts.get(r).copied().unwrap_or(0);
-                let needed = resources::contract_sector(name).is_none_or(|s| perspective.includes(s));
-                if events > 0 && needed {
-                    missing.push((name.clone(), events));
-                }
-                out.push(None);
-            }
-        }
-    }
-    if missing.is_empty() {
-        Ok(out)
-    } else {
-        Err(EvaluationError::MissingCosts(missing))
-    }
-}
-
 /// Prices every event, discounting by whole years since each person's first event.
 pub fn cost_by_category(
     ru: &ResourceUse,
@@ -524,11 +491,11 @@ pub fn cost_by_category(
     perspective: Perspective,
     rate: f64,
 ) -> Result<CategoryCosts, EvaluationError> {
-    let prices = prices(ru, table, perspective)?;
+    let prices = price_resources(&ru.resources, table, perspective, || ru.counts())?;
     // (cost, category slot) per resource; resources outside the perspective cost nothing.
     let price: Vec<(f64, usize)> = prices
         .iter()
-        .map(|p| p.map_or((0.0, 0), |(c, cat)| (c, cat.index())))
+        .map(|p| p.map_or((0.0, 0), |p| (p.cost, p.category.index())))
         .collect();
     let factors = discount::factors(rate, 128);
     let slots = Category::ALL.len();
@@ -675,11 +642,8 @@ pub fn measure_usage(records: &RecordEvents, in_cohort: &[bool], spec: &Evaluati
     }
     // First day per person × pathway × role, and each person's first event of any kind.
     let width = paths * 2 + 1;
-    let threads = rayon::current_num_threads().max(1);
-    let size = records.chunks.len().div_ceil(threads).max(1);
-    let firsts = records
-        .chunks
-        .par_chunks(size)
+    let firsts = runs(&records.chunks)
+        .into_par_iter()
         .map(|run| {
             let mut f = vec![i32::MAX; n * width];
             for c in run {

@@ -514,6 +514,58 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
+/// One resource's unit cost as a perspective sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Price {
+    /// The unit cost, or 0 where the perspective leaves the resource's sector out.
+    pub cost: f64,
+    pub sector: Sector,
+    pub category: Category,
+}
+
+/// Prices resource columns from a table for a perspective. A resource with no unit cost is
+/// needed when it was used and its sector (from the standard list; unknown resources always)
+/// counts from the perspective: then nothing is priced, and the error names each such resource
+/// with its events. `events` (events per resource) is asked for only when some resource has no
+/// cost.
+pub fn price_resources(
+    resources: &[String],
+    table: &UnitCostTable,
+    perspective: Perspective,
+    events: impl FnOnce() -> Vec<u64>,
+) -> Result<Vec<Option<Price>>, EvaluationError> {
+    let prices: Vec<Option<Price>> = resources
+        .iter()
+        .map(|name| {
+            table.get(name).map(|e| Price {
+                cost: if perspective.includes(e.sector) { e.cost } else { 0.0 },
+                sector: e.sector,
+                category: e.category,
+            })
+        })
+        .collect();
+    if prices.iter().all(Option::is_some) {
+        return Ok(prices);
+    }
+    let events = events();
+    let missing: Vec<(String, u64)> = resources
+        .iter()
+        .zip(&prices)
+        .enumerate()
+        .filter(|(_, (_, p))| p.is_none())
+        .filter_map(|(r, (name, _))| {
+            let used = events.get(r).copied().unwrap_or(0);
+            let needed = crate::resources::contract_sector(name).is_none_or(|s| perspective.includes(s));
+            (used > 0 && needed).then(|| (name.clone(), used))
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(prices)
+    } else {
+        Err(EvaluationError::MissingCosts(missing))
+    }
+}
+
 /// Unit costs per resource column (0 where the perspective leaves the sector out), and sectors.
 struct Priced {
     cost: Vec<f64>,
@@ -522,34 +574,12 @@ struct Priced {
 }
 
 fn price(usage: &Usage, table: &UnitCostTable, perspective: Perspective) -> Result<Priced, EvaluationError> {
-    let mut missing = Vec::new();
-    let mut cost = Vec::new();
-    let mut sector = Vec::new();
-    let mut category = Vec::new();
-    for (r, name) in usage.resources.iter().enumerate() {
-        match table.get(name) {
-            Some(e) => {
-                let counts = perspective.includes(e.sector);
-                cost.push(if counts { e.cost } else { 0.0 });
-                sector.push(Some(e.sector));
-                category.push(Some(e.category));
-            }
-            None => {
-                let events = usage.events.get(r).copied().unwrap_or(0);
-                let needed = crate::resources::contract_sector(name).is_none_or(|s| perspective.includes(s));
-                if events > 0 && needed {
-                    missing.push((name.clone(), events));
-                }
-                cost.push(0.0);
-                sector.push(None);
-                category.push(None);
-            }
-        }
-    }
-    if !missing.is_empty() {
-        return Err(EvaluationError::MissingCosts(missing));
-    }
-    Ok(Priced { cost, sector, category })
+    let prices = price_resources(&usage.resources, table, perspective, || usage.events.clone())?;
+    Ok(Priced {
+        cost: prices.iter().map(|p| p.map_or(0.0, |p| p.cost)).collect(),
+        sector: prices.iter().map(|p| p.map(|p| p.sector)).collect(),
+        category: prices.iter().map(|p| p.map(|p| p.category)).collect(),
+    })
 }
 
 fn row(values: &[f64], person: usize, width: usize) -> &[f64] {
