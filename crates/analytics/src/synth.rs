@@ -203,3 +203,27 @@ pub fn bench_prices() -> Vec<(&'static str, &'static str, f64)> {
         })
         .collect()
 }
+
+/// The benchmark's prices as a unit-cost table (for benchmarks and tests only).
+pub fn bench_unit_costs() -> cocare_econ::costs::UnitCostTable {
+    use cocare_econ::costs::{Category, Sector, UnitCost, UnitCostTable};
+    use cocare_econ::resources::contract_sector;
+    UnitCostTable {
+        entries: bench_prices()
+            .into_iter()
+            .map(|(resource, category, cost)| UnitCost {
+                resource: resource.to_string(),
+                unit: "unit".into(),
+                category: Category::parse(category).unwrap_or(Category::DirectMedical),
+                sector: contract_sector(resource).unwrap_or(Sector::Society),
+                cost,
+                currency: "GBP".into(),
+                price_year: 2024,
+                source: "benchmark only".into(),
+                edition: String::new(),
+                table: "none".into(),
+                note: String::new(),
+            })
+            .collect(),
+    }
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use cocare_analytics::costing::{cost_by_category, measure_usage, read_records, read_resource_use};
 use cocare_analytics::query::local_context;
-use cocare_analytics::synth::{bench_prices, write_resource_use};
+use cocare_analytics::synth::{bench_prices, bench_unit_costs, write_resource_use};
 use cocare_econ::costs::{Perspective, UnitCostTable};
 use cocare_econ::evaluate::{EvaluationSpec, NO_PATHWAY, evaluate};
 use cocare_records::sdc::Disclosure;
@@ -15,15 +15,6 @@ use datafusion::arrow::datatypes::{Float64Type, Int64Type};
 use datafusion::prelude::ParquetReadOptions;
 
 use crate::common::{engine, import};
-
-fn bench_table() -> UnitCostTable {
-    let mut csv = String::from("resource,unit,category,sector,cost,currency,price_year,source,table\n");
-    for (r, category, cost) in bench_prices() {
-        let sector = cocare_econ::resources::contract_sector(r).unwrap();
-        csv.push_str(&format!("{r},unit,{category},{sector},{cost},GBP,2024,test,none\n"));
-    }
-    UnitCostTable::parse_csv(&csv).unwrap()
-}
 
 #[tokio::test]
 async fn kernel_costs_equal_sql_costs() {
@@ -35,7 +26,7 @@ async fn kernel_costs_equal_sql_costs() {
     let ru = read_resource_use(&file).unwrap();
     assert_eq!(ru.events() as u64, rows);
     assert!(ru.chunks.iter().all(|c| c.block.is_some()));
-    let table = bench_table();
+    let table = bench_unit_costs();
     let costs = cost_by_category(&ru, &table, Perspective::Societal, 0.035).unwrap();
     // The unpartitioned path (records) gives the same answer.
     let mut plain = ru.clone();

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use cocare_analytics::costing::{cost_by_category, read_resource_use};
-use cocare_analytics::synth::{bench_prices, write_resource_use};
+use cocare_analytics::synth::{bench_prices, bench_unit_costs, write_resource_use};
 use cocare_app::econ_domain::boot::{self, Group};
 use cocare_app::econ_domain::cea::{self, Simulations};
-use cocare_app::econ_domain::costs::{Perspective, UnitCostTable};
+use cocare_app::econ_domain::costs::Perspective;
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
@@ -22,18 +22,13 @@ use super::bench_records::{peak_mib, reset_peak};
 const COSTING_TARGET_S_PER_50M: f64 = 1.7;
 const BOOTSTRAP_TARGET_S: f64 = 0.28;
 
-fn bench_table() -> anyhow::Result<(UnitCostTable, String)> {
-    let mut ours = String::from("resource,unit,category,sector,cost,currency,price_year,source,table\n");
+/// The peer's copy of the benchmark prices: `resource,category,cost`.
+fn peer_table() -> String {
     let mut peer = String::from("resource,category,cost\n");
     for (r, category, cost) in bench_prices() {
-        let sector = cocare_app::econ_domain::resources::contract_sector(r).map_or("society", |s| s.key());
-        ours.push_str(&format!(
-            "{r},unit,{category},{sector},{cost},GBP,2024,benchmark only,none\n"
-        ));
         peer.push_str(&format!("{r},{category},{cost}\n"));
     }
-    let table = UnitCostTable::parse_csv(&ours).map_err(|p| anyhow::anyhow!("benchmark table: {:?}", p.first()))?;
-    Ok((table, peer))
+    peer
 }
 
 /// Runs the peer script; one JSON object per tool it ran.
@@ -76,9 +71,9 @@ pub async fn run(o: Options) -> anyhow::Result<ExitCode> {
     let temp = tempfile::tempdir()?;
     let dir = o.cache.clone().unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
-    let (table, peer_table) = bench_table()?;
+    let table = bench_unit_costs();
     let peer_table_path = dir.join("unit_costs.csv");
-    std::fs::write(&peer_table_path, peer_table)?;
+    std::fs::write(&peer_table_path, peer_table())?;
     let threads = rayon::current_num_threads();
     println!("econ: costing per person × category with 3.5%/year discounting from each person's first event");
     println!(
