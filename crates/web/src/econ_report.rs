@@ -25,18 +25,26 @@ pub fn money(v: f64) -> String {
     format!("{sign}£{out}")
 }
 
+/// A message as a sentence: its first letter a capital.
+pub fn sentence(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
 fn people(p: Published) -> String {
     p.map_or("hidden (fewer than the threshold)".into(), |n| n.to_string())
 }
 
-fn interval_money(i: &Interval) -> String {
+/// An interval in pounds, or why there is none.
+pub fn interval_money(i: &Interval) -> String {
     match i {
         Interval::Range { low, high } => format!("{} to {}", money(*low), money(*high)),
         Interval::Unavailable { why } => format!("none: {why}"),
     }
 }
 
-fn interval_plain(i: &Interval, digits: usize) -> String {
+/// An interval of plain numbers, or why there is none.
+pub fn interval_plain(i: &Interval, digits: usize) -> String {
     match i {
         Interval::Range { low, high } => format!("{low:.digits$} to {high:.digits$}"),
         Interval::Unavailable { why } => format!("none: {why}"),
@@ -515,14 +523,7 @@ impl EconView {
             ),
             replicates: r.spec.replicates,
             seed: r.spec.seed,
-            warnings: r
-                .warnings
-                .iter()
-                .map(|w| {
-                    let mut c = w.chars();
-                    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
-                })
-                .collect(),
+            warnings: r.warnings.iter().map(|w| sentence(w)).collect(),
             category_headers,
             pathways,
             bar_zero: scale.at(0.0),

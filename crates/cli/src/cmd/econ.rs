@@ -15,7 +15,7 @@ use cocare_app::econ_domain::cea::{self, Cea, Simulations};
 use cocare_app::econ_domain::costs::{Category, InflationIndex, Perspective, UnitCostTable, format_cost};
 use cocare_app::econ_domain::evaluate::{EvaluationSpec, Report};
 use cocare_core::Actor;
-use cocare_web::econ_report::money;
+use cocare_web::econ_report::{interval_money, interval_plain, money};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::DbArgs;
@@ -538,8 +538,8 @@ pub fn report_text(r: &Report) -> String {
                 s,
                 "  mean cost per person {} (95% CI percentile {}, BCa {}); undiscounted {}",
                 money(c.mean),
-                interval(&c.percentile),
-                interval(&c.bca),
+                interval_money(&c.percentile),
+                interval_money(&c.bca),
                 money(p.cost_undiscounted.unwrap_or(f64::NAN))
             );
             for share in &p.by_category {
@@ -547,7 +547,7 @@ pub fn report_text(r: &Report) -> String {
             }
         }
         if let Some(q) = &p.qalys {
-            let _ = writeln!(s, "  mean QALYs {:.3} ({})", q.mean, interval_plain(&q.percentile));
+            let _ = writeln!(s, "  mean QALYs {:.3} ({})", q.mean, interval_plain(&q.percentile, 3));
         }
     }
     for d in &r.differences {
@@ -557,11 +557,11 @@ pub fn report_text(r: &Report) -> String {
             d.pathway,
             d.reference,
             money(d.cost.mean),
-            interval(&d.cost.percentile),
-            interval(&d.cost.bca)
+            interval_money(&d.cost.percentile),
+            interval_money(&d.cost.bca)
         );
         if let Some(q) = &d.qalys {
-            let _ = writeln!(s, "  QALYs {:+.4} ({})", q.mean, interval_plain(&q.percentile));
+            let _ = writeln!(s, "  QALYs {:+.4} ({})", q.mean, interval_plain(&q.percentile, 3));
         }
     }
     if let Some(ce) = &r.cost_effectiveness {
@@ -578,7 +578,7 @@ pub fn report_text(r: &Report) -> String {
     }
     for sc in &r.scenarios {
         let change = sc.total_change.as_ref().map_or("hidden (too few people)".into(), |e| {
-            format!("{} ({})", money(e.mean), interval(&e.percentile))
+            format!("{} ({})", money(e.mean), interval_money(&e.percentile))
         });
         let _ = writeln!(s, "\nBudget impact, {}: total change {}", sc.description, change);
     }
@@ -587,21 +587,4 @@ pub fn report_text(r: &Report) -> String {
 
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
-}
-
-fn interval(i: &cocare_app::econ_domain::boot::Interval) -> String {
-    match i.range() {
-        Some((lo, hi)) => format!("{} to {}", money(lo), money(hi)),
-        None => match i {
-            cocare_app::econ_domain::boot::Interval::Unavailable { why } => format!("none: {why}"),
-            _ => String::new(),
-        },
-    }
-}
-
-fn interval_plain(i: &cocare_app::econ_domain::boot::Interval) -> String {
-    match i.range() {
-        Some((lo, hi)) => format!("{lo:.3} to {hi:.3}"),
-        None => "no interval".into(),
-    }
 }

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cocare_app::econ_domain::costs::Perspective;
 use cocare_app::econ_domain::evaluate::{EvaluationSpec, FORMAT, PathwayDefinition, Scenario, Selector};
@@ -14,10 +14,11 @@ use cocare_policy::{Action, actor_may};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::econ_report::EconView;
+use crate::econ_report::{EconView, sentence};
 use crate::error::{Audience, HtmlErr, HtmlResult, WebError};
 use crate::forms::FormFields;
 use crate::gate::SignedIn;
+use crate::pages::records::download;
 use crate::views::{Errors, Layout, render};
 
 #[derive(Template)]
@@ -128,15 +129,7 @@ pub async fn get_table_csv(
         if view.builtin { "uk-default" } else { "table" },
         view.version
     );
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        view.csv,
-    )
-        .into_response())
+    Ok(download("text/csv; charset=utf-8", name, view.csv.into_bytes()))
 }
 
 /// Saves a table: a copy of the default (no id) or the next version of one of ours.
@@ -507,14 +500,6 @@ impl EvaluationForm {
     }
 }
 
-fn sentence(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 /// The form field a specification problem belongs to.
 fn form_field(spec_field: &str, pathways: &[(usize, PathwayDefinition)]) -> String {
     if let Some(rest) = spec_field.strip_prefix("pathways[") {
@@ -720,18 +705,11 @@ pub async fn get_evaluation_json(
 ) -> Result<Response, WebError> {
     let (_, report) = report_of(&state, &signed_in, &id).await?;
     let body = serde_json::to_string_pretty(&report).unwrap_or_default();
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/json".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"evaluation.json\"".to_string(),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(download(
+        "application/json",
+        "evaluation.json".into(),
+        body.into_bytes(),
+    ))
 }
 
 pub async fn get_evaluation_report(
@@ -742,18 +720,11 @@ pub async fn get_evaluation_report(
     let (_, report) = report_of(&state, &signed_in, &id).await?;
     let html =
         crate::econ_report::html(&report).map_err(|e| WebError::from_app(Audience::Html, AppError::Unexpected(e)))?;
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"evaluation-report.html\"".to_string(),
-            ),
-        ],
-        html,
-    )
-        .into_response())
+    Ok(download(
+        "text/html; charset=utf-8",
+        "evaluation-report.html".into(),
+        html.into_bytes(),
+    ))
 }
 
 #[cfg(test)]

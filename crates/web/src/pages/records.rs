@@ -767,7 +767,8 @@ pub async fn get_edit_cohort(State(state): State<AppState>, signed_in: SignedIn,
     Ok(render(StatusCode::OK, &page))
 }
 
-fn download(content_type: &'static str, name: String, body: Vec<u8>) -> Response {
+/// A file to save: its type, its name, its bytes.
+pub(crate) fn download(content_type: &'static str, name: String, body: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename=\"{name}\"");
     (
         StatusCode::OK,
