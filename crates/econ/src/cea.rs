@@ -40,30 +40,15 @@ impl Simulations {
             field: field.to_string(),
             reason,
         };
-        let header: Vec<String> = match reader.headers() {
-            Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
-            Err(e) => return Err(vec![problem(1, "", format!("the header could not be read: {e}"))]),
-        };
+        const COLUMNS: [&str; 4] = ["sim", "option", "cost", "effect"];
+        let crate::costs::Header { len: fields, columns } = crate::costs::read_header(
+            &mut reader,
+            &COLUMNS,
+            &COLUMNS,
+            " (the header is sim,option,cost,effect)",
+        )?;
         let mut problems = Vec::new();
-        let mut at = [0usize; 4];
-        for (slot, name) in at.iter_mut().zip(["sim", "option", "cost", "effect"]) {
-            match header.iter().position(|h| h == name) {
-                Some(i) => *slot = i,
-                None => problems.push(problem(
-                    1,
-                    name,
-                    "required column missing (the header is sim,option,cost,effect)".into(),
-                )),
-            }
-        }
-        for h in &header {
-            if !["sim", "option", "cost", "effect"].contains(&h.as_str()) {
-                problems.push(problem(1, h, "unknown column".into()));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        let at = COLUMNS.map(|c| columns.get(c).copied().unwrap_or(0));
         let [i_sim, i_option, i_cost, i_effect] = at;
         let mut options: Vec<String> = Vec::new();
         // sim → option index → (cost, effect, line)
@@ -74,12 +59,12 @@ impl Simulations {
         for (i, record) in reader.records().enumerate() {
             let line = i as u64 + 2;
             let record = match record {
-                Ok(r) if r.len() == header.len() => r,
+                Ok(r) if r.len() == fields => r,
                 Ok(r) => {
                     problems.push(problem(
                         line,
                         "",
-                        format!("{} fields where the header has {}", r.len(), header.len()),
+                        format!("{} fields where the header has {fields}", r.len()),
                     ));
                     continue;
                 }

@@ -157,6 +157,49 @@ fn problem(line: u64, field: &str, reason: impl Into<String>) -> TableProblem {
     }
 }
 
+/// Reads a CSV header (names trimmed, case ignored) and where each column is: every name must be
+/// one of `allowed` and given once, and every one of `required` present. `hint` follows the
+/// "required column missing" message.
+pub(crate) fn read_header(
+    reader: &mut csv::Reader<&[u8]>,
+    allowed: &[&str],
+    required: &[&str],
+    hint: &str,
+) -> Result<Header, Vec<TableProblem>> {
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
+        Err(e) => return Err(vec![problem(1, "", format!("the header could not be read: {e}"))]),
+    };
+    let mut problems = Vec::new();
+    let mut columns = BTreeMap::new();
+    for (i, name) in header.iter().enumerate() {
+        if !allowed.contains(&name.as_str()) {
+            problems.push(problem(1, name, "unknown column"));
+        } else if columns.insert(name.clone(), i).is_some() {
+            problems.push(problem(1, name, "column given twice"));
+        }
+    }
+    for name in required {
+        if !columns.contains_key(*name) {
+            problems.push(problem(1, name, format!("required column missing{hint}")));
+        }
+    }
+    if problems.is_empty() {
+        Ok(Header {
+            len: header.len(),
+            columns,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// A CSV header read by [`read_header`]: how many fields a line has, and where each column is.
+pub(crate) struct Header {
+    pub len: usize,
+    pub columns: BTreeMap<String, usize>,
+}
+
 /// A resource key: lower-case letters, digits and underscores, starting with a letter.
 pub fn valid_key(key: &str) -> bool {
     let mut chars = key.chars();
@@ -197,36 +240,10 @@ impl UnitCostTable {
             .has_headers(true)
             .flexible(true)
             .from_reader(text.as_bytes());
+        // The first eight columns are required; edition, table and note may be left out.
+        let Header { len: fields, columns } =
+            read_header(&mut reader, &HEADER, HEADER.get(..8).unwrap_or(&HEADER), "")?;
         let mut problems = Vec::new();
-        let header: Vec<String> = match reader.headers() {
-            Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
-            Err(e) => return Err(vec![problem(1, "", format!("the header could not be read: {e}"))]),
-        };
-        let mut columns = BTreeMap::new();
-        for (i, name) in header.iter().enumerate() {
-            if !HEADER.contains(&name.as_str()) {
-                problems.push(problem(1, name, "unknown column"));
-            } else if columns.insert(name.clone(), i).is_some() {
-                problems.push(problem(1, name, "column given twice"));
-            }
-        }
-        for required in [
-            "resource",
-            "unit",
-            "category",
-            "sector",
-            "cost",
-            "currency",
-            "price_year",
-            "source",
-        ] {
-            if !columns.contains_key(required) {
-                problems.push(problem(1, required, "required column missing"));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
         let mut entries: Vec<UnitCost> = Vec::new();
         let mut seen: BTreeMap<String, u64> = BTreeMap::new();
         for (i, record) in reader.records().enumerate() {
@@ -238,11 +255,11 @@ impl UnitCostTable {
                     continue;
                 }
             };
-            if record.len() != header.len() {
+            if record.len() != fields {
                 problems.push(problem(
                     line,
                     "",
-                    format!("{} fields where the header has {}", record.len(), header.len()),
+                    format!("{} fields where the header has {fields}", record.len()),
                 ));
                 continue;
             }
