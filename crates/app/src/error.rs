@@ -60,7 +60,7 @@ impl From<Denied> for AppError {
 pub(crate) struct Checks(Vec<FieldError>);
 
 impl Checks {
-    pub(crate) fn fail(&mut self, field: &'static str, message: impl Into<String>) {
+    pub(crate) fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 

@@ -13,6 +13,7 @@ mod econ;
 mod error;
 mod home;
 mod people;
+mod qual;
 mod records;
 mod secret;
 
@@ -22,16 +23,26 @@ pub use admin::{AccountForm, AdminOverview, OrganisationForm, RoleForm, TeamForm
 pub use auth::{LoginOutcome, SessionContext, THROTTLE_FAILURES, THROTTLE_MINUTES};
 pub use careplan::{DashboardRow, MeasureResult, PlanView, SectionView, TeamDashboard, VersionView};
 pub use cocare_econ as econ_domain;
+pub use cocare_policy::ProjectRole;
+pub use cocare_qual as qual_domain;
 pub use cocare_records as records_domain;
 pub use cocare_store::{
     AuditEntry, AuditVerdict, CopyGiven, DatabaseUrl, DialogRecord, DocumentSummary, DocumentVersion, MeasureRecord,
     Store, StoreError, VersionSummary,
+};
+pub use cocare_store::{
+    QualCmoVersion, QualCoderRow, QualCodingRow, QualMemberRow, QualMemoRow, QualParticipantRow, QualProjectRow,
+    QualProjectSummary, QualSourceRow, QualVariableRow,
 };
 pub use demo::{DEMO_ORGANISATION, DEMO_PASSWORD, DemoLogin, DemoSummary};
 pub use econ::{DEFAULT_TABLE, EvaluationRun, EvaluationView, SavedEvaluation, UnitCostView};
 pub use error::{AppError, FieldError};
 pub use home::{HomeCard, HomeView};
 pub use people::{ConsentForm, ConsentView, PersonDetail, PersonSummary};
+pub use qual::{
+    AgreementReport, CmoView, CodeAgreement, Disagreement, ExcerptView, FRAMES, FrameworkMatrix, ProjectView,
+    QdpxImported, ROLE_VALUES, SOURCE_KINDS, SearchResult, Segment, SourceForm, SourceView, VARIABLE_KINDS,
+};
 pub use records::{CohortView, ImportRejected, RecordsOverview, RecordsSettings};
 pub use secret::random_token as new_token;
 

@@ -12,7 +12,7 @@
 //!
 //! Architecture invariant: pure functions over values; no I/O, no clock, no database.
 
-use cocare_core::{Actor, ActorKind, Grant, OrganisationId, PersonId, Role, TeamId};
+use cocare_core::{AccountId, Actor, ActorKind, Grant, OrganisationId, PersonId, Role, TeamId};
 
 /// Everything a person or program can ask cocare to do, as verb-object pairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,10 +58,17 @@ pub enum Action {
     AnalyseRecords,
     /// Copy, edit, inflate and version the organisation's unit-cost tables.
     ManageUnitCosts,
+    /// Create a qualitative project (on the organisation), or add and remove its members (its
+    /// owners only).
+    ManageQualProject,
+    /// Read a qualitative project's sources, codings, memos and analyses (its members only).
+    ReadQualProject,
+    /// Import sources, code, write memos, codebooks and CMO configurations (owners and coders).
+    CodeQualProject,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 23] = [
         Action::ViewHome,
         Action::ListPeople,
         Action::ReadPerson,
@@ -82,6 +89,9 @@ impl Action {
         Action::ImportRecords,
         Action::AnalyseRecords,
         Action::ManageUnitCosts,
+        Action::ManageQualProject,
+        Action::ReadQualProject,
+        Action::CodeQualProject,
     ];
 
     /// The stable dotted name that the audit log stores.
@@ -107,6 +117,9 @@ impl Action {
             Action::ImportRecords => "records.import",
             Action::AnalyseRecords => "records.analyse",
             Action::ManageUnitCosts => "econ.unit_costs.manage",
+            Action::ManageQualProject => "qual.project.manage",
+            Action::ReadQualProject => "qual.project.read",
+            Action::CodeQualProject => "qual.project.code",
         }
     }
 }
@@ -138,6 +151,9 @@ pub fn role_may(role: Role, action: Action) -> bool {
         // Unit costs are not personal data: the administrator keeps the organisation's tables,
         // and health economists (researchers) copy and edit them.
         ManageUnitCosts => matches!(role, Researcher | Admin),
+        // Interview words are among the most sensitive data cocare holds: researchers only, and
+        // then only the members of each project (see `grant_covers`).
+        ManageQualProject | ReadQualProject | CodeQualProject => role == Researcher,
     }
 }
 
@@ -156,6 +172,52 @@ pub struct PersonScope {
     pub consenting_to_carers: Vec<PersonId>,
 }
 
+/// A member's part in a qualitative project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProjectRole {
+    /// Manages members, and codes.
+    Owner,
+    /// Imports sources, codes, writes memos.
+    Coder,
+    /// Reads and retrieves only.
+    Viewer,
+}
+
+impl ProjectRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectRole::Owner => "owner",
+            ProjectRole::Coder => "coder",
+            ProjectRole::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProjectRole> {
+        match s {
+            "owner" => Some(ProjectRole::Owner),
+            "coder" => Some(ProjectRole::Coder),
+            "viewer" => Some(ProjectRole::Viewer),
+            _ => None,
+        }
+    }
+
+    fn allows(self, action: Action) -> bool {
+        match action {
+            Action::ReadQualProject => true,
+            Action::CodeQualProject => matches!(self, ProjectRole::Owner | ProjectRole::Coder),
+            Action::ManageQualProject => self == ProjectRole::Owner,
+            _ => false,
+        }
+    }
+}
+
+/// The facts about one qualitative project that the policy needs: its organisation and members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectScope {
+    pub organisation: OrganisationId,
+    pub members: Vec<(AccountId, ProjectRole)>,
+}
+
 /// What an action is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource<'a> {
@@ -167,6 +229,8 @@ pub enum Resource<'a> {
     Organisation(OrganisationId),
     /// A person's record or something hanging from it.
     Person(&'a PersonScope),
+    /// A qualitative project and everything in it.
+    Project(&'a ProjectScope),
 }
 
 /// Proof that the policy allowed an action. Only this crate can make one.
@@ -241,7 +305,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
         }),
         None => Err(match resource {
             // People outside your care are not yours to know about.
-            Resource::Person(_) => Denied::NotFound,
+            Resource::Person(_) | Resource::Project(_) => Denied::NotFound,
             Resource::Own | Resource::Organisation(_) | Resource::Team(..) => Denied::Forbidden,
         }),
     }
@@ -252,6 +316,16 @@ fn grant_covers(actor: &Actor, grant: &Grant, action: Action, resource: &Resourc
         Resource::Own => true,
         Resource::Organisation(organisation) => grant.organisation == *organisation,
         Resource::Team(organisation, team) => grant.organisation == *organisation && grant.team == Some(*team),
+        // A project's words are seen by its members only, whatever else the actor may do.
+        Resource::Project(scope) => {
+            grant.organisation == scope.organisation
+                && actor.account_id().is_some_and(|me| {
+                    scope
+                        .members
+                        .iter()
+                        .any(|(member, role)| *member == me && role.allows(action))
+                })
+        }
         Resource::Person(scope) => {
             if grant.organisation != scope.organisation {
                 return false;

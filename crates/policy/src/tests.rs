@@ -198,3 +198,50 @@ fn a_team_lead_sees_their_own_teams_dashboard_only() {
     );
     assert!(decide(&clinician, Action::ViewTeamDashboard, &Resource::Team(w.org, w.team)).is_err());
 }
+
+#[test]
+fn only_members_of_a_qualitative_project_see_its_words_and_only_owners_and_coders_code() {
+    let w = world();
+    let me = actor(Role::Researcher, w.org, None, None);
+    let my_id = AccountId::from_u128(7);
+    let other = AccountId::from_u128(8);
+    let scope_with = |role| ProjectScope {
+        organisation: w.org,
+        members: vec![(other, ProjectRole::Owner), (my_id, role)],
+    };
+    let not_member = ProjectScope {
+        organisation: w.org,
+        members: vec![(other, ProjectRole::Owner)],
+    };
+    // A researcher who is not a member is not told the project exists.
+    for action in [
+        Action::ReadQualProject,
+        Action::CodeQualProject,
+        Action::ManageQualProject,
+    ] {
+        assert_eq!(
+            decide(&me, action, &Resource::Project(&not_member)),
+            Err(Denied::NotFound)
+        );
+    }
+    let viewer = scope_with(ProjectRole::Viewer);
+    assert!(decide(&me, Action::ReadQualProject, &Resource::Project(&viewer)).is_ok());
+    assert!(decide(&me, Action::CodeQualProject, &Resource::Project(&viewer)).is_err());
+    let coder = scope_with(ProjectRole::Coder);
+    assert!(decide(&me, Action::CodeQualProject, &Resource::Project(&coder)).is_ok());
+    assert!(decide(&me, Action::ManageQualProject, &Resource::Project(&coder)).is_err());
+    let owner = scope_with(ProjectRole::Owner);
+    assert!(decide(&me, Action::ManageQualProject, &Resource::Project(&owner)).is_ok());
+    // Membership does not cross organisations, and no other role reads a project, members or not.
+    let elsewhere = ProjectScope {
+        organisation: w.other_org,
+        ..owner.clone()
+    };
+    assert!(decide(&me, Action::ReadQualProject, &Resource::Project(&elsewhere)).is_err());
+    for role in [Role::Admin, Role::Clinician, Role::EngagementLead, Role::TeamLead] {
+        let someone = actor(role, w.org, Some(w.team), None);
+        assert!(decide(&someone, Action::ReadQualProject, &Resource::Project(&owner)).is_err());
+    }
+    // Any researcher of the organisation may start a project.
+    assert!(decide(&me, Action::ManageQualProject, &Resource::Organisation(w.org)).is_ok());
+}

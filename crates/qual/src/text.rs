@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The number of code points in a text.
 pub fn len_chars(text: &str) -> usize {
@@ -37,7 +37,7 @@ pub fn slice_chars(text: &str, start: usize, end: usize) -> Option<&str> {
 }
 
 /// One speaker turn (or cue) of a transcript, as a span of the source text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Turn {
     pub speaker: Option<String>,
     pub start_ms: Option<u64>,

@@ -15,7 +15,7 @@ use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
-pub const RESTORE_ORDER: [&str; 27] = [
+pub const RESTORE_ORDER: [&str; 39] = [
     "organisations",
     "teams",
     "people",
@@ -41,6 +41,18 @@ pub const RESTORE_ORDER: [&str; 27] = [
     "unit_cost_versions",
     "econ_evaluations",
     "econ_evaluation_versions",
+    "qual_projects",
+    "qual_members",
+    "qual_coders",
+    "qual_variables",
+    "qual_participants",
+    "qual_participant_values",
+    "qual_sources",
+    "qual_codings",
+    "qual_memos",
+    "qual_matrix_cells",
+    "qual_cmos",
+    "qual_cmo_versions",
     "audit_log",
     "audit_head",
 ];

@@ -240,7 +240,11 @@ impl Store {
             }
             Backend::Postgres => (None, self.pool.begin().await?),
         };
-        Ok(WriteTxn { tx, _writer: guard })
+        Ok(WriteTxn {
+            tx,
+            _writer: guard,
+            backend: self.backend,
+        })
     }
 
     /// A read-only view of one moment: every query in it sees the same committed state.
@@ -269,6 +273,7 @@ impl Store {
 pub struct WriteTxn {
     pub(crate) tx: Transaction<'static, Any>,
     _writer: Option<OwnedMutexGuard<()>>,
+    pub(crate) backend: Backend,
 }
 
 impl WriteTxn {

@@ -13,6 +13,7 @@ mod careplans;
 mod db;
 mod documents;
 mod error;
+mod qual;
 mod records;
 mod rows;
 
@@ -22,6 +23,10 @@ pub use careplans::{CopyGiven, DialogRecord, MeasureRecord, StoredPlan, TeamPlan
 pub use db::{Backend, DatabaseUrl, Store, WriteTxn};
 pub use documents::{COHORTS, DocKind, DocumentSummary, DocumentVersion, EVALUATIONS, UNIT_COST_TABLES};
 pub use error::StoreError;
+pub use qual::{
+    NewQualSource, QualCmoVersion, QualCoderRow, QualCodingRow, QualMatrixCell, QualMemberRow, QualMemoRow,
+    QualParticipantRow, QualProjectRow, QualProjectSummary, QualSourceRow, QualVariableRow,
+};
 pub use records::{CohortSummary, CohortVersionRow, ImportRow};
 pub use rows::*;
 

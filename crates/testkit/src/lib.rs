@@ -249,6 +249,12 @@ impl TestApp {
         client
     }
 
+    /// The actor behind a demo login, for calling use cases directly.
+    pub async fn actor_of(&self, username: &str) -> cocare_core::Actor {
+        let account = self.app.store().account_by_username(username).await.unwrap().unwrap();
+        self.app.actor(account.id).await.unwrap().unwrap()
+    }
+
     /// The person id behind a demo login (Sam, Casey).
     pub async fn person_of(&self, username: &str) -> cocare_core::PersonId {
         let account = self.app.store().account_by_username(username).await.unwrap().unwrap();

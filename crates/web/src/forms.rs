@@ -11,6 +11,11 @@ impl FormFields {
         FormFields(serde_urlencoded::from_bytes(body).unwrap_or_default())
     }
 
+    /// A form filled in from known values (an edit form opened on what is saved).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> FormFields {
+        FormFields(pairs)
+    }
+
     /// The first value of a field, or "" when it is missing.
     pub fn get(&self, name: &str) -> String {
         self.0

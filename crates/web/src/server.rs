@@ -20,6 +20,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// through `cocare records import`.
 pub const UPLOAD_LIMIT: usize = 1 << 30;
 
+/// Sources, codebooks and QDPX projects are read into memory: 256 MiB at most.
+pub const QUAL_UPLOAD_LIMIT: usize = 256 << 20;
+
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (on for deployments behind HTTPS; off for plain-HTTP local use).

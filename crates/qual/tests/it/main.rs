@@ -2,6 +2,8 @@
 //! as a fixture generator (`tests/fixtures/agreement/generate.py`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod qdpx;
+
 use cocare_qual::agreement::{Level, Reliability, cohen, krippendorff, percent};
 
 fn fixture(name: &str) -> String {

@@ -8,6 +8,7 @@ pub mod home;
 pub mod measures;
 pub mod people;
 pub mod plan;
+pub mod qual;
 pub mod records;
 pub mod team;
 
@@ -40,6 +41,18 @@ pub async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/cocare.css"),
+    )
+        .into_response()
+}
+
+/// The coding page's one script (selection to code-point positions); pages work without it.
+pub async fn qual_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/qual.js"),
     )
         .into_response()
 }

@@ -46,6 +46,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
     BTreeMap::from([
         (("GET", "/health"), public),
         (("GET", "/static/cocare.css"), public),
+        (("GET", "/static/qual.js"), public),
         (("GET", "/login"), public),
         (("POST", "/login"), public),
         (("POST", "/logout"), signed_in),
@@ -135,6 +136,40 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("GET", "/econ/evaluations/{evaluation}/edit"), research),
         (("GET", "/econ/evaluations/{evaluation}/report.html"), research),
         (("GET", "/econ/evaluations/{evaluation}/report.json"), research),
+        // Interview words: researchers only at the gate, and then members of the project only
+        // (riley owns the one here; non-members are covered in the qualitative tests).
+        (("GET", "/qual"), research),
+        (("POST", "/qual"), research),
+        (("POST", "/qual/import"), research),
+        (("GET", "/qual/{project}"), research),
+        (("POST", "/qual/{project}/sources"), research),
+        (("GET", "/qual/{project}/people"), research),
+        (("POST", "/qual/{project}/participants"), research),
+        (("POST", "/qual/{project}/variables"), research),
+        (("POST", "/qual/{project}/members"), research),
+        (("GET", "/qual/{project}/codebook"), research),
+        (("POST", "/qual/{project}/codebook"), research),
+        (("POST", "/qual/{project}/codebook/remove"), research),
+        (("GET", "/qual/{project}/codebook.qdc"), research),
+        (("POST", "/qual/{project}/codebook.qdc"), research),
+        (("GET", "/qual/{project}/sources/{source}"), research),
+        (("POST", "/qual/{project}/sources/{source}/codings"), research),
+        (("POST", "/qual/{project}/sources/{source}/codings/remove"), research),
+        (("POST", "/qual/{project}/sources/{source}/participant"), research),
+        (("GET", "/qual/{project}/codes/{code}"), research),
+        (("POST", "/qual/{project}/memos"), research),
+        (("GET", "/qual/{project}/search"), research),
+        (("GET", "/qual/{project}/cooccurrence"), research),
+        (("GET", "/qual/{project}/matrix"), research),
+        (("GET", "/qual/{project}/matrix/{participant}/{code}"), research),
+        (("POST", "/qual/{project}/matrix/{participant}/{code}"), research),
+        (("GET", "/qual/{project}/agreement"), research),
+        (("GET", "/qual/{project}/cmos"), research),
+        (("POST", "/qual/{project}/cmos"), research),
+        (("GET", "/qual/{project}/cmos.csv"), research),
+        (("GET", "/qual/{project}/cmos/{cmo}"), research),
+        (("POST", "/qual/{project}/cmos/{cmo}"), research),
+        (("GET", "/qual/{project}/export.qdpx"), research),
     ])
 }
 
@@ -200,6 +235,58 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             .await
             .unwrap();
 
+        // A qualitative project owned by riley, with a participant, a source, a coding and a
+        // CMO configuration for the routes that name them.
+        let riley = app.actor_of("riley").await;
+        let project = app
+            .app
+            .create_qual_project(&riley, "Matrix project", "", "npt")
+            .await
+            .unwrap();
+        let participant = app
+            .app
+            .save_qual_participant(&riley, &project, None, "P01", "", &Default::default())
+            .await
+            .unwrap();
+        let source = app
+            .app
+            .import_qual_source(
+                &riley,
+                &project,
+                &cocare_app::SourceForm {
+                    name: "Interview".into(),
+                    kind: "transcript".into(),
+                    text: "Interviewer: How was it?\nP01: Nobody asked us.\n".into(),
+                    participant: participant.clone(),
+                    description: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        let view = app.app.qual_project(&riley, &project).await.unwrap();
+        let code = view.codebook.codes.iter().find(|c| c.codable).unwrap().guid.clone();
+        app.app
+            .add_qual_coding(&riley, &project, &source, &code, None, None, "Nobody asked us.")
+            .await
+            .unwrap();
+        let cmo = app
+            .app
+            .save_qual_cmo(
+                &riley,
+                &project,
+                None,
+                &cocare_app::qual_domain::realist::Cmo {
+                    theory: "Engagement".into(),
+                    name: "C1".into(),
+                    context: "c".into(),
+                    mechanism: "m".into(),
+                    outcome: "o".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+
         let table = expected();
         let routes = route_table();
         let mut missing = Vec::new();
@@ -239,7 +326,12 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{cohort}", &cohort)
                     .replace("{evaluation}", &evaluation)
                     .replace("{table}", cocare_app::DEFAULT_TABLE)
-                    .replace("{job}", "0123456789abcdef0123456789abcdef");
+                    .replace("{job}", "0123456789abcdef0123456789abcdef")
+                    .replace("{project}", &project)
+                    .replace("{source}", &source)
+                    .replace("{participant}", &participant)
+                    .replace("{code}", &code)
+                    .replace("{cmo}", &cmo);
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
                     (Method::GET, _) => client.get(&concrete).await,
