@@ -1945,7 +1945,11 @@ fn to_qdpx(view: &ProjectView, texts: &[QualSourceRow], codings: &[QualCodingRow
                 name: c.name.clone(),
             })
             .collect(),
-        codebook: view.codebook.clone(),
+        // REFI-QDA keeps one origin for the project: the codebook's travels as the project's.
+        codebook: Codebook {
+            origin: format!("cocare {}", env!("CARGO_PKG_VERSION")),
+            codes: view.codebook.codes.clone(),
+        },
         code_notes,
         variables: view
             .variables

@@ -137,7 +137,7 @@ fn sentences(source: &str) -> Vec<(usize, usize)> {
 }
 
 /// Reliability data for one code: for every unit and coder, `1` if the coder applied the code
-/// anywhere in the unit and `0` if not. Coders who coded nothing in a source still count as
+/// anywhere in the unit and `0` if not; units are named by their span, `start-end`. Coders who coded nothing in a source still count as
 /// having read it (`coders` names them), so their silence is a "0", not missing data.
 pub fn reliability_for_code(
     source: &str,
@@ -161,7 +161,7 @@ pub fn reliability_for_code(
         coders: coders.to_vec(),
     };
     let applied: BTreeSet<&str> = coders.iter().map(String::as_str).collect();
-    for (k, (a, b)) in spans.iter().enumerate() {
+    for (a, b) in &spans {
         let mut values = BTreeMap::new();
         for coder in &applied {
             let hit = codings
@@ -172,7 +172,7 @@ pub fn reliability_for_code(
                 if hit { "1".to_string() } else { "0".to_string() },
             );
         }
-        data.units.push((format!("u{k}"), values));
+        data.units.push((format!("{a}-{b}"), values));
     }
     data
 }

@@ -559,7 +559,7 @@ impl WriteTxn {
         .execute(self.conn())
         .await
         .map_err(StoreError::unique("a participant with this id"))?;
-        self.set_values(&participant.id, &participant.values).await?;
+        self.set_values(project, &participant.id, &participant.values).await?;
         self.audit_permit(permit, &format!("qual-participant:{}:added", participant.id))
             .await?;
         Ok(())
@@ -584,21 +584,28 @@ impl WriteTxn {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("participant"));
         }
-        sqlx::query("DELETE FROM qual_participant_values WHERE participant_id = $1")
+        sqlx::query("DELETE FROM qual_participant_values WHERE project_id = $1 AND participant_id = $2")
+            .bind(project)
             .bind(&participant.id)
             .execute(self.conn())
             .await?;
-        self.set_values(&participant.id, &participant.values).await?;
+        self.set_values(project, &participant.id, &participant.values).await?;
         self.audit_permit(permit, &format!("qual-participant:{}:changed", participant.id))
             .await?;
         Ok(())
     }
 
-    async fn set_values(&mut self, participant: &str, values: &[(String, String)]) -> Result<(), StoreError> {
+    async fn set_values(
+        &mut self,
+        project: &str,
+        participant: &str,
+        values: &[(String, String)],
+    ) -> Result<(), StoreError> {
         for (variable, value) in values {
             sqlx::query(
-                "INSERT INTO qual_participant_values (participant_id, variable_guid, value) VALUES ($1, $2, $3)",
+                "INSERT INTO qual_participant_values (project_id, participant_id, variable_guid, value) VALUES ($1, $2, $3, $4)",
             )
+            .bind(project)
             .bind(participant)
             .bind(variable)
             .bind(value)
@@ -621,9 +628,8 @@ impl WriteTxn {
                 .await?;
         let values = sqlx::query(
             "SELECT v.participant_id, v.variable_guid, v.value FROM qual_participant_values v \
-             JOIN qual_participants p ON p.id = v.participant_id \
-             LEFT JOIN qual_variables var ON var.project_id = p.project_id AND var.guid = v.variable_guid \
-             WHERE p.project_id = $1 ORDER BY var.position, v.variable_guid",
+             LEFT JOIN qual_variables var ON var.project_id = v.project_id AND var.guid = v.variable_guid \
+             WHERE v.project_id = $1 ORDER BY var.position, v.variable_guid",
         )
         .bind(project)
         .fetch_all(self.conn())
@@ -709,7 +715,7 @@ impl WriteTxn {
         require(permit, READ, "list sources")?;
         let rows = sqlx::query(
             "SELECT s.id, s.name, s.description, s.kind, s.length, s.participant_id, s.created_at, s.created_by, \
-             (SELECT COUNT(*) FROM qual_codings c WHERE c.source_id = s.id) AS codings \
+             (SELECT COUNT(*) FROM qual_codings c WHERE c.project_id = s.project_id AND c.source_id = s.id) AS codings \
              FROM qual_sources s WHERE s.project_id = $1 ORDER BY s.name, s.id",
         )
         .bind(project)
@@ -914,7 +920,7 @@ impl WriteTxn {
         require(permit, READ, "read the framework matrix")?;
         let rows = sqlx::query(
             "SELECT s.participant_id, c.code_guid, COUNT(*) AS n FROM qual_codings c \
-             JOIN qual_sources s ON s.id = c.source_id \
+             JOIN qual_sources s ON s.project_id = c.project_id AND s.id = c.source_id \
              WHERE c.project_id = $1 AND s.participant_id IS NOT NULL \
              GROUP BY s.participant_id, c.code_guid",
         )

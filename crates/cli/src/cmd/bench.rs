@@ -27,6 +27,26 @@ pub enum Bench {
     /// Economics: costing at several sizes and the bootstrap with CEAC, beside pandas, DuckDB
     /// and numpy (scripts/econ_peer.py) when a Python is given.
     Econ(EconArgs),
+    /// Qualitative workbench: a project of synthetic transcripts and codings imported from QDPX,
+    /// then full-text search, the framework matrix and QDPX export, at several sizes.
+    Qual(QualArgs),
+}
+
+#[derive(Args)]
+pub struct QualArgs {
+    /// Transcripts per project (about 10,000 words each), comma-separated.
+    #[arg(long, default_value = "50,200,500", value_delimiter = ',')]
+    sizes: Vec<usize>,
+    /// Codings in the largest project (the others get the same share per transcript).
+    #[arg(long, default_value_t = 100_000)]
+    codings: usize,
+    /// Runs per measurement; the median is reported.
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// The database to measure on (default: a fresh SQLite file in a temporary directory);
+    /// `postgres://…` measures PostgreSQL.
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Args)]
@@ -90,6 +110,15 @@ impl Bench {
         match self {
             Bench::Reads(args) => args.run().await,
             Bench::Plans(args) => plans::run(args.sizes, args.repeats).await,
+            Bench::Qual(a) => {
+                super::bench_qual::run(super::bench_qual::Options {
+                    sizes: a.sizes,
+                    codings: a.codings,
+                    repeats: a.repeats,
+                    database_url: a.db.database_url,
+                })
+                .await
+            }
             Bench::Records(args) => super::bench_records::run(args.sizes, args.repeats).await,
             Bench::Econ(a) => {
                 super::bench_econ::run(super::bench_econ::Options {

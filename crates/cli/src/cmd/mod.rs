@@ -2,6 +2,7 @@ pub mod audit;
 pub mod backup;
 pub mod bench;
 pub mod bench_econ;
+pub mod bench_qual;
 pub mod bench_records;
 pub mod careplan;
 pub mod demo;

@@ -38,53 +38,62 @@ CREATE TABLE qual_variables (
     PRIMARY KEY (project_id, guid)
 );
 
+-- Ids inside a project are the GUIDs REFI-QDA exchanges, kept as they come, so the same
+-- project can be imported twice (a copy) and a round trip keeps every GUID: they are unique
+-- within a project, not across the database.
 CREATE TABLE qual_participants (
-    id TEXT PRIMARY KEY NOT NULL,
     project_id TEXT NOT NULL REFERENCES qual_projects(id),
+    id TEXT NOT NULL,
     name TEXT NOT NULL,
     description TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (project_id, id)
 );
 
 CREATE TABLE qual_participant_values (
-    participant_id TEXT NOT NULL REFERENCES qual_participants(id),
+    project_id TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
     variable_guid TEXT NOT NULL,
     value TEXT NOT NULL,
-    PRIMARY KEY (participant_id, variable_guid)
+    PRIMARY KEY (project_id, participant_id, variable_guid),
+    FOREIGN KEY (project_id, participant_id) REFERENCES qual_participants(project_id, id)
 );
 
 CREATE TABLE qual_sources (
-    id TEXT PRIMARY KEY NOT NULL,
     project_id TEXT NOT NULL REFERENCES qual_projects(id),
+    id TEXT NOT NULL,
     name TEXT NOT NULL,
     description TEXT NOT NULL,
     kind TEXT NOT NULL,
     content TEXT NOT NULL,
     length BIGINT NOT NULL,
     turns TEXT NOT NULL,
-    participant_id TEXT REFERENCES qual_participants(id),
+    participant_id TEXT,
     created_at TEXT NOT NULL,
-    created_by TEXT NOT NULL
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (project_id, id),
+    FOREIGN KEY (project_id, participant_id) REFERENCES qual_participants(project_id, id)
 );
-CREATE INDEX qual_sources_project ON qual_sources (project_id);
 
 CREATE TABLE qual_codings (
-    id TEXT PRIMARY KEY NOT NULL,
     project_id TEXT NOT NULL REFERENCES qual_projects(id),
-    source_id TEXT NOT NULL REFERENCES qual_sources(id),
+    id TEXT NOT NULL,
+    source_id TEXT NOT NULL,
     selection_guid TEXT NOT NULL,
     code_guid TEXT NOT NULL,
     coder_guid TEXT NOT NULL,
     start_pos BIGINT NOT NULL,
     end_pos BIGINT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (project_id, id),
+    FOREIGN KEY (project_id, source_id) REFERENCES qual_sources(project_id, id)
 );
 CREATE INDEX qual_codings_code ON qual_codings (project_id, code_guid);
-CREATE INDEX qual_codings_source ON qual_codings (source_id, start_pos);
+CREATE INDEX qual_codings_source ON qual_codings (project_id, source_id, start_pos);
 
 CREATE TABLE qual_memos (
-    id TEXT PRIMARY KEY NOT NULL,
     project_id TEXT NOT NULL REFERENCES qual_projects(id),
+    id TEXT NOT NULL,
     target_kind TEXT NOT NULL CHECK (target_kind IN ('project', 'source', 'code', 'selection')),
     target TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -92,18 +101,20 @@ CREATE TABLE qual_memos (
     author_guid TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    revision BIGINT NOT NULL
+    revision BIGINT NOT NULL,
+    PRIMARY KEY (project_id, id)
 );
 CREATE INDEX qual_memos_target ON qual_memos (project_id, target_kind, target);
 
 CREATE TABLE qual_matrix_cells (
     project_id TEXT NOT NULL REFERENCES qual_projects(id),
-    participant_id TEXT NOT NULL REFERENCES qual_participants(id),
+    participant_id TEXT NOT NULL,
     code_guid TEXT NOT NULL,
     summary TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     updated_by TEXT NOT NULL,
-    PRIMARY KEY (project_id, participant_id, code_guid)
+    PRIMARY KEY (project_id, participant_id, code_guid),
+    FOREIGN KEY (project_id, participant_id) REFERENCES qual_participants(project_id, id)
 );
 
 CREATE TABLE qual_cmos (

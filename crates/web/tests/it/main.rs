@@ -11,6 +11,7 @@ mod econ;
 mod matrix;
 mod people;
 mod plan;
+mod qual;
 mod records;
 
 use cocare_app::ConsentForm;
