@@ -14,6 +14,7 @@ mod error;
 mod home;
 mod people;
 mod qual;
+mod qual_demo;
 mod records;
 mod secret;
 

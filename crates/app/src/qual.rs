@@ -299,6 +299,8 @@ pub struct ExcerptView {
 #[derive(Debug, Clone)]
 pub struct QdpxImported {
     pub project: String,
+    /// The owner's account, if the project has one.
+    pub owner: Option<AccountId>,
     pub sources: usize,
     pub codings: usize,
     pub memos: usize,
@@ -395,7 +397,7 @@ impl App {
             created_by: actor.audit_name(),
         };
         let mut tx = self.store.begin_write().await?;
-        tx.insert_qual_project(&permit, organisation, &row, owner).await?;
+        tx.insert_qual_project(&permit, organisation, &row, Some(owner)).await?;
         let scope = tx.qual_project_scope(&id).await?.ok_or(AppError::NotFound)?;
         let code = decide(actor, Action::CodeQualProject, &Resource::Project(&scope))?;
         tx.ensure_qual_coder(&code, &id, &coder_guid(actor), &actor.display_name)
@@ -1390,25 +1392,45 @@ impl App {
         let (organisation, permit) = self
             .records_scope_in(actor, Action::ManageQualProject, organisation)
             .await?;
-        let owner_id: AccountId = match (actor.account_id(), owner) {
+        let owner_id: Option<AccountId> = match (actor.account_id(), owner) {
             (_, Some(username)) => {
-                self.store
-                    .account_by_username(username)
-                    .await?
-                    .ok_or_else(|| {
-                        invalid(
-                            "owner",
-                            format!("There is no account called \u{201c}{username}\u{201d}."),
-                        )
-                    })?
-                    .id
+                let account = self.store.account_by_username(username).await?.ok_or_else(|| {
+                    invalid(
+                        "owner",
+                        format!("There is no account called \u{201c}{username}\u{201d}."),
+                    )
+                })?;
+                let grants = self.store.grants(account.id).await?;
+                if !grants
+                    .iter()
+                    .any(|g| g.organisation == organisation && cocare_policy::role_may(g.role, Action::ReadQualProject))
+                {
+                    return Err(invalid(
+                        "owner",
+                        format!("\u{201c}{username}\u{201d} is not a researcher of this organisation."),
+                    ));
+                }
+                Some(account.id)
             }
-            (Some(me), None) => me,
+            (Some(me), None) => Some(me),
+            // The command line without --owner: the organisation's only researcher, if there is
+            // one; otherwise the project has no member until one is added.
             (None, None) => {
-                return Err(invalid(
-                    "owner",
-                    "Name the researcher who will own the imported project (--owner USERNAME).",
-                ));
+                let accounts = self.store.accounts_in(organisation).await?;
+                let researchers: Vec<AccountId> = accounts
+                    .iter()
+                    .filter(|a| {
+                        !a.disabled
+                            && a.grants
+                                .iter()
+                                .any(|g| cocare_policy::role_may(g.role, Action::ReadQualProject))
+                    })
+                    .map(|a| a.id)
+                    .collect();
+                match researchers.as_slice() {
+                    [only] => Some(*only),
+                    _ => None,
+                }
             }
         };
         let id = new_guid();
@@ -2019,7 +2041,7 @@ async fn import_project(
     tx: &mut WriteTxn,
     permit: &Permit,
     organisation: OrganisationId,
-    owner: AccountId,
+    owner: Option<AccountId>,
     id: &str,
     actor: &Actor,
     p: &qdpx::Project,
@@ -2042,7 +2064,7 @@ async fn import_project(
     tx.insert_qual_project(permit, organisation, &row, owner).await?;
     let scope = ProjectScope {
         organisation,
-        members: vec![(owner, ProjectRole::Owner)],
+        members: owner.map(|o| (o, ProjectRole::Owner)).into_iter().collect(),
     };
     // The import runs as the actor who asked (or the system); it writes as the project's owner
     // would, so the permit is for coding the new project.
@@ -2185,6 +2207,7 @@ async fn import_project(
     }
     Ok(QdpxImported {
         project: id.to_string(),
+        owner,
         sources: p.sources.len(),
         codings: codings.len(),
         memos,

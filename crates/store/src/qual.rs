@@ -255,7 +255,7 @@ impl WriteTxn {
         permit: &Permit,
         organisation: OrganisationId,
         project: &QualProjectRow,
-        owner: AccountId,
+        owner: Option<AccountId>,
     ) -> Result<(), StoreError> {
         require(permit, MANAGE, "create a qualitative project")?;
         sqlx::query(
@@ -273,12 +273,16 @@ impl WriteTxn {
         .execute(self.conn())
         .await
         .map_err(StoreError::unique("a project with this id"))?;
-        sqlx::query("INSERT INTO qual_members (project_id, account_id, role, added_at) VALUES ($1, $2, 'owner', $3)")
+        if let Some(owner) = owner {
+            sqlx::query(
+                "INSERT INTO qual_members (project_id, account_id, role, added_at) VALUES ($1, $2, 'owner', $3)",
+            )
             .bind(&project.id)
             .bind(owner.to_string())
             .bind(now())
             .execute(self.conn())
             .await?;
+        }
         self.audit_permit(permit, &format!("qual-project:{}:created", project.id))
             .await?;
         Ok(())

@@ -40,9 +40,13 @@ pub fn write_extract(dir: &std::path::Path, people: u64, seed: u64) -> anyhow::R
 
 pub async fn seed(app: &App, seed: u64) -> anyhow::Result<DemoSummary> {
     let bar = spinner("seeding the synthetic demo organisation");
-    let summary = app.seed_demo(seed, &|step| bar.set_message(step.to_owned())).await;
+    let summary = app.seed_demo(seed, &|step| bar.set_message(step.to_owned())).await?;
+    bar.set_message("the demo's qualitative project");
+    if let Some(organisation) = app.organisation_named(cocare_app::DEMO_ORGANISATION).await? {
+        app.seed_qual_demo(organisation.id).await?;
+    }
     bar.finish_and_clear();
-    Ok(summary?)
+    Ok(summary)
 }
 
 pub fn print_logins(summary: &DemoSummary) {

@@ -1,12 +1,32 @@
-//! `cocare qual`: the qualitative workbench from the command line. So far: intercoder agreement.
+//! `cocare qual`: the qualitative workbench from the command line: intercoder agreement,
+//! codebook frames, and whole projects in and out as REFI-QDA QDPX.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
+use cocare_app::{AppError, ProjectRole};
+use cocare_core::Actor;
 use cocare_qual::agreement::{Agreement, Level, Reliability, cohen, krippendorff, percent};
 use cocare_qual::codebook::Codebook;
+
+use super::DbArgs;
+
+fn app_problem(what: &str, e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Validation(fields) => anyhow::anyhow!(
+            "{what}:\n{}",
+            fields
+                .iter()
+                .map(|f| format!("  {}", f.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        AppError::NotFound => anyhow::anyhow!("{what}: there is no such project"),
+        other => anyhow::anyhow!("{what}: {other}"),
+    }
+}
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Metric {
@@ -29,6 +49,49 @@ pub enum Frame {
 
 #[derive(Subcommand)]
 pub enum Qual {
+    /// Write a project as a REFI-QDA project file (.qdpx): sources, codes, codings, coders,
+    /// memos, participants (cases) and attributes (variables). The export is audited.
+    ExportQdpx {
+        /// The project's id (see `cocare qual projects`).
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Import a REFI-QDA project file (.qdpx) as a new project. All or nothing: any problem is
+    /// named (file, line, element) and nothing is imported.
+    ImportQdpx {
+        file: PathBuf,
+        /// The researcher (username) who will own it; default: the organisation's only
+        /// researcher, if there is one.
+        #[arg(long)]
+        owner: Option<String>,
+        /// The organisation (name or id); default: the only one.
+        #[arg(long)]
+        org: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List the organisation's qualitative projects (ids and names only).
+    Projects {
+        #[arg(long)]
+        org: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Add a researcher to a project (owner, coder or viewer).
+    AddMember {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "owner", value_parser = |s: &str| ProjectRole::parse(s).ok_or_else(|| format!("'{s}' is not one of owner, coder, viewer")))]
+        role: ProjectRole,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Write a ready-made codebook frame as a REFI-QDA codebook (.qdc), for cocare or other
     /// qualitative software.
     Codebook {
@@ -65,7 +128,107 @@ fn name(a: &Agreement) -> String {
 
 impl Qual {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
+        let system = Actor::system("cli");
         match self {
+            Qual::ExportQdpx { project, out, db } => {
+                let app = db.app().await?;
+                let bar = super::spinner("exporting the project");
+                let exported = app.qual_export(&system, &project).await;
+                let exported = exported.map_err(|e| app_problem("cannot export the project", e))?;
+                let bytes = exported.to_qdpx().map_err(|p| {
+                    anyhow::anyhow!(
+                        "cannot export the project: {}",
+                        p.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                    )
+                })?;
+                std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+                bar.finish_and_clear();
+                let codings: usize = exported
+                    .sources
+                    .iter()
+                    .flat_map(|s| &s.selections)
+                    .map(|s| s.codings.len())
+                    .sum();
+                println!(
+                    "wrote {} ({} sources, {} codes, {} codings, {} memos, {} participants, {} KiB)",
+                    out.display(),
+                    exported.sources.len(),
+                    exported.codebook.codes.len(),
+                    codings,
+                    exported.notes.len(),
+                    exported.cases.len(),
+                    bytes.len().div_ceil(1024)
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Qual::ImportQdpx { file, owner, org, db } => {
+                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                let app = db.app().await?;
+                let organisation = super::records::organisation(&app, org.as_deref()).await?;
+                let bar = super::spinner("importing the project");
+                let result = app
+                    .qual_import_qdpx(&system, organisation, owner.as_deref(), &bytes)
+                    .await;
+                bar.finish_and_clear();
+                match result {
+                    Ok(done) => {
+                        println!(
+                            "imported {} as project {} ({} sources, {} codings, {} memos)",
+                            file.display(),
+                            done.project,
+                            done.sources,
+                            done.codings,
+                            done.memos
+                        );
+                        for s in &done.skipped {
+                            println!("  not imported: {s}");
+                        }
+                        if done.owner.is_none() {
+                            println!(
+                                "  it has no member yet: add one with `cocare qual add-member --project {} --username NAME`",
+                                done.project
+                            );
+                        }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(AppError::Validation(problems)) => {
+                        eprintln!("{}: nothing was imported:", file.display());
+                        for p in problems {
+                            eprintln!("  {}: {}", file.display(), p.message);
+                        }
+                        Ok(ExitCode::FAILURE)
+                    }
+                    Err(e) => Err(app_problem("cannot import the project", e)),
+                }
+            }
+            Qual::Projects { org, db } => {
+                let app = db.app().await?;
+                let organisation = super::records::organisation(&app, org.as_deref()).await?;
+                let all = app
+                    .qual_projects_all(&system, organisation)
+                    .await
+                    .map_err(|e| app_problem("cannot list projects", e))?;
+                if all.is_empty() {
+                    println!("no qualitative projects");
+                }
+                for (id, name) in all {
+                    println!("{id}  {name}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Qual::AddMember {
+                project,
+                username,
+                role,
+                db,
+            } => {
+                let app = db.app().await?;
+                app.set_qual_member(&system, &project, &username, Some(role))
+                    .await
+                    .map_err(|e| app_problem("cannot add the member", e))?;
+                println!("{username} is now {} of project {project}", role.as_str());
+                Ok(ExitCode::SUCCESS)
+            }
             Qual::Codebook { frame, out } => {
                 let book = match frame {
                     Frame::NptClassic => Codebook::npt_classic(),

@@ -297,7 +297,7 @@ async fn characterise_file(
     Ok((definition, report))
 }
 
-async fn organisation(app: &App, name: Option<&str>) -> anyhow::Result<Option<cocare_core::OrganisationId>> {
+pub(crate) async fn organisation(app: &App, name: Option<&str>) -> anyhow::Result<Option<cocare_core::OrganisationId>> {
     let Some(name) = name else { return Ok(None) };
     let found = app
         .organisation_named(name)

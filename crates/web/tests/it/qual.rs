@@ -304,7 +304,7 @@ async fn two_coders_code_by_words_and_their_agreement_is_as_worked_by_hand() {
         // keeps the summary written for the cell.
         let (_, matrix) = app
             .app
-            .qual_matrix(&riley_actor, &project, &[code.clone()])
+            .qual_matrix(&riley_actor, &project, std::slice::from_ref(&code))
             .await
             .unwrap();
         assert_eq!(matrix.cells.get(&(p01.clone(), code.clone())).map(|c| c.0), Some(4));
@@ -634,7 +634,7 @@ async fn a_project_goes_out_as_qdpx_and_comes_back_without_loss() {
         assert_eq!(read.sources[0].text, TRANSCRIPT.replace("\r\n", "\n"));
         assert_eq!(read.users.len(), 2);
         assert_eq!(read.notes.len(), 4);
-        assert_eq!(read.cases[0].sources, [source.clone()]);
+        assert_eq!(read.cases[0].sources, std::slice::from_ref(&source));
 
         // Imported as a new project (through the page), then exported again: nothing lost.
         client.get("/qual").await;
