@@ -446,3 +446,108 @@ test('a health economist compares two care pathways, fixes a mistake, and reads 
   await page.getByRole('heading', { name: 'Differences between pathways' }).waitFor();
   await context.close();
 });
+
+test('a researcher codes an interview by selecting words, then by keyboard, and reads agreement, matrices and CMOs', async () => {
+  const { context, page } = await signIn('riley');
+  await page.getByRole('link', { name: 'Interviews' }).first().click();
+  await page.waitForURL(`${base}/qual`);
+  await check(page, 'qual');
+  await page.getByRole('link', { name: /Crisis café funding change/ }).click();
+  await page.getByRole('heading', { name: 'Sources' }).waitFor();
+  await check(page, 'qual-project');
+
+  // Select words in the interview with the mouse: the form gets code-point positions and the words.
+  await page.getByRole('link', { name: 'Interview P02 carer' }).click();
+  await page.getByRole('heading', { name: 'The words' }).waitFor();
+  const before = await page.locator('.segments > li').count();
+  const wanted = 'Evenings are when things go wrong.';
+  await page.evaluate((words) => {
+    const box = document.getElementById('source-text');
+    const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) {
+      const at = node.data.indexOf(words);
+      if (at >= 0) {
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + words.length);
+        const sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        box.dispatchEvent(new MouseEvent('mouseup', { bubbles: true }));
+        return;
+      }
+    }
+    throw new Error('words not found');
+  }, wanted);
+  assert.equal(await page.locator('#quote').inputValue(), wanted);
+  const start = Number(await page.locator('#start').inputValue());
+  const end = Number(await page.locator('#end').inputValue());
+  const text = await page.locator('#source-text').innerText();
+  assert.equal(Array.from(text).slice(start, end).join(''), wanted, 'positions count code points');
+  await page.locator('#code').selectOption({ label: '– Contextual integration' });
+  await page.getByRole('button', { name: 'Code it' }).click();
+  await page.locator('.segments > li').nth(before).waitFor();
+  assert.match(await page.locator('#segments').innerText(), /Contextual integration by Riley Chen/);
+
+  // The keyboard way: type the words; a mistake is named and what was typed is kept.
+  await page.locator('#quote').fill('words nobody said');
+  await page.locator('#code').selectOption({ label: '– Legitimation' });
+  await page.getByRole('button', { name: 'Code it' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.equal(await page.locator('#quote').inputValue(), 'words nobody said');
+  await check(page, 'qual-source-error');
+  await page.getByRole('alert').getByRole('link').first().click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'quote');
+  await page.locator('#quote').fill('That hurt.');
+  await page.getByRole('button', { name: 'Code it' }).click();
+  await page.waitForURL(/#coding-form$/);
+  assert.match(await page.locator('#segments').innerText(), /That hurt\./);
+  await check(page, 'qual-source');
+
+  // Search, agreement, the framework matrix and co-occurrence, the codebook, participants.
+  const project = new URL(page.url()).pathname.split('/')[2];
+  await page.goto(`${base}/qual/${project}/search?q=trust`);
+  assert.match(await page.locator('main').innerText(), /1 source/);
+  await check(page, 'qual-search');
+  await page.goto(`${base}/qual/${project}/agreement`);
+  assert.ok(await page.locator('svg[role=img]').count() === 1, 'the alpha chart is drawn');
+  assert.match(await page.locator('table').innerText(), /All codes/);
+  await check(page, 'qual-agreement');
+  await page.goto(`${base}/qual/${project}/matrix`);
+  assert.match(await page.locator('table').innerText(), /Distrust first/);
+  await check(page, 'qual-matrix');
+  await page.goto(`${base}/qual/${project}/cooccurrence`);
+  await check(page, 'qual-cooccurrence');
+  await page.goto(`${base}/qual/${project}/codebook`);
+  await check(page, 'qual-codebook');
+  await page.goto(`${base}/qual/${project}/people`);
+  await check(page, 'qual-people');
+
+  // Realist synthesis: a configuration with a missing outcome is refused, kept, then saved.
+  await page.goto(`${base}/qual/${project}/cmos`);
+  assert.match(await page.locator('table').innerText(), /C2: being remembered/);
+  await check(page, 'qual-cmos');
+  await page.locator('#theory').fill('Engagement before a funding change');
+  await page.locator('#name').fill('C3: carers heard');
+  await page.locator('#context').fill('Carers invited to shape the new service');
+  await page.locator('#mechanism').fill('Being listened to, and seeing it change something');
+  await page.getByRole('button', { name: 'Save the configuration' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.equal(await page.locator('#mechanism').inputValue(), 'Being listened to, and seeing it change something');
+  await page.locator('#outcome').fill('Carers stay involved');
+  await page.locator('#evidence_source').selectOption({ label: 'Interview P02 carer' });
+  await page.locator('#quote').fill('actually changed the opening hours because of what we said');
+  await page.getByRole('button', { name: 'Save the configuration' }).click();
+  await page.getByRole('heading', { name: 'C3: carers heard' }).waitFor();
+  assert.match(await page.locator('.segments').innerText(), /opening hours/);
+  await check(page, 'qual-cmo');
+  await context.close();
+});
+
+test('a clinician cannot reach the interview workbench at all', async () => {
+  const { context, page } = await signIn('alex');
+  const response = await page.goto(`${base}/qual`);
+  assert.equal(response.status(), 403);
+  await context.close();
+});

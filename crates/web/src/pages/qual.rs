@@ -1303,17 +1303,30 @@ fn alpha_chart(report: &AgreementReport) -> String {
         return String::new();
     }
     let (label_w, bar_w, row_h) = (220.0, 360.0, 26.0);
-    let height = 40.0 + row_h * rows.len() as f64;
+    let height = 52.0 + row_h * rows.len() as f64;
     let x = |v: f64| label_w + (v.clamp(-1.0, 1.0) + 1.0) / 2.0 * bar_w;
     let mut svg = format!(
         "<svg class=\"chart\" viewBox=\"0 0 {w} {height}\" role=\"img\" aria-labelledby=\"alpha-chart-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"alpha-chart-title\">Krippendorff's alpha by code, from −1 to 1; the table below has the figures</title>",
-        w = label_w + bar_w + 20.0
+        w = label_w + bar_w + 56.0
     );
-    for (v, label) in [(-1.0, "−1"), (0.0, "0"), (0.667, "0.667"), (0.8, "0.8"), (1.0, "1")] {
+    // −1, 0 and 1 above the plot; the two thresholds below it, so their labels never collide.
+    for (v, label, top) in [
+        (-1.0, "−1", true),
+        (0.0, "0", true),
+        (1.0, "1", true),
+        (0.667, "0.667", false),
+        (0.8, "0.8", false),
+    ] {
+        let ty = if top { 14.0 } else { height - 4.0 };
+        let anchor = match (top, label) {
+            (false, "0.667") => "end",
+            (false, _) => "start",
+            _ => "middle",
+        };
         svg.push_str(&format!(
-            "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"20\" y2=\"{1:.1}\" stroke=\"#888\" stroke-dasharray=\"3 3\"/><text x=\"{0:.1}\" y=\"14\" font-size=\"11\" text-anchor=\"middle\">{label}</text>",
+            "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"20\" y2=\"{1:.1}\" stroke=\"#888\" stroke-dasharray=\"3 3\"/><text x=\"{0:.1}\" y=\"{ty:.1}\" font-size=\"11\" text-anchor=\"{anchor}\">{label}</text>",
             x(v),
-            height - 10.0
+            height - 18.0
         ));
     }
     for (i, (name, v)) in rows.iter().enumerate() {
