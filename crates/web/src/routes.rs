@@ -401,6 +401,12 @@ pub fn routes() -> Vec<Route> {
             get(pages::qual::get_code),
         ),
         route(
+            Method::GET,
+            "/qual/{project}/memos/{memo}",
+            SignedIn(ReadQualProject),
+            get(pages::qual::get_memo),
+        ),
+        route(
             Method::POST,
             "/qual/{project}/memos",
             SignedIn(CodeQualProject),

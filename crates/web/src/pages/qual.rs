@@ -321,13 +321,38 @@ async fn people_page(
     Ok(render(status, &page))
 }
 
-pub async fn get_people(State(state): State<AppState>, signed_in: SignedIn, Path(project): Path<String>) -> HtmlResult {
+#[derive(Deserialize)]
+pub struct EditQuery {
+    edit: Option<String>,
+}
+
+pub async fn get_people(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(project): Path<String>,
+    Query(q): Query<EditQuery>,
+) -> HtmlResult {
+    let mut f = Vec::new();
+    if let Some(edit) = &q.edit {
+        let view = state.app.qual_project(signed_in.actor(), &project).await.html()?;
+        let p = view
+            .participants
+            .iter()
+            .find(|p| p.id == *edit)
+            .ok_or_else(|| WebError::from_app(Audience::Html, AppError::NotFound))?;
+        f.push(("id".to_string(), p.id.clone()));
+        f.push(("name".to_string(), p.name.clone()));
+        f.push(("description".to_string(), p.description.clone()));
+        for (guid, value) in &p.values {
+            f.push((format!("var-{guid}"), value.clone()));
+        }
+    }
     people_page(
         &state,
         &signed_in,
         &project,
         Errors::default(),
-        FormFields::default(),
+        FormFields::from_pairs(f),
         StatusCode::OK,
     )
     .await
@@ -701,6 +726,13 @@ struct SourcePage {
     me: String,
     /// Each piece: (start, text, class, title).
     pieces: Vec<(usize, String, String, String)>,
+    /// Only the signed-in coder's codings are shown.
+    mine: bool,
+}
+
+#[derive(Deserialize)]
+pub struct MineQuery {
+    mine: Option<String>,
 }
 
 fn ms(t: Option<u64>) -> String {
@@ -735,13 +767,25 @@ impl SourcePage {
 async fn source_page(
     state: &AppState,
     signed_in: &SignedIn,
-    project: &str,
-    source: &str,
+    (project, source): (&str, &str),
     errors: Errors,
     f: FormFields,
     status: StatusCode,
+    mine: bool,
 ) -> HtmlResult {
-    let sv = state.app.qual_source(signed_in.actor(), project, source).await.html()?;
+    let mut sv = state.app.qual_source(signed_in.actor(), project, source).await.html()?;
+    let me = match signed_in.actor().account_id() {
+        Some(id) => id.to_string(),
+        None => String::new(),
+    };
+    if mine {
+        // Coding blind: the other coders' work is hidden until the coder chooses to see it.
+        sv.segments.retain(|s| s.coder == me);
+        let kept: Vec<String> = sv.segments.iter().map(|s| s.coding.clone()).collect();
+        for (_, _, covering) in &mut sv.pieces {
+            covering.retain(|id| kept.contains(id));
+        }
+    }
     let chars: Vec<char> = sv.source.content.chars().collect();
     let pieces = sv
         .pieces
@@ -762,10 +806,6 @@ async fn source_page(
             (*a, text, class.to_string(), names.join("; "))
         })
         .collect();
-    let me = match signed_in.actor().account_id() {
-        Some(id) => id.to_string(),
-        None => String::new(),
-    };
     let page = SourcePage {
         layout: layout(signed_in, sv.source.name.clone()),
         view: sv.project.clone(),
@@ -775,6 +815,7 @@ async fn source_page(
         f,
         me,
         pieces,
+        mine,
     };
     Ok(render(status, &page))
 }
@@ -783,15 +824,16 @@ pub async fn get_source(
     State(state): State<AppState>,
     signed_in: SignedIn,
     Path((project, source)): Path<(String, String)>,
+    Query(q): Query<MineQuery>,
 ) -> HtmlResult {
     source_page(
         &state,
         &signed_in,
-        &project,
-        &source,
+        (&project, &source),
         Errors::default(),
         FormFields::default(),
         StatusCode::OK,
+        q.mine.is_some_and(|m| m == "1"),
     )
     .await
 }
@@ -811,17 +853,23 @@ pub async fn post_coding(
         .add_qual_coding(signed_in.actor(), &project, &source, &f.get("code"), start, end, &quote)
         .await;
     match outcome {
-        Ok(_) => Ok(see_other(format!("/qual/{project}/sources/{source}#coding-form"))),
+        Ok(_) => {
+            let blind = if f.get("mine") == "1" { "?mine=1" } else { "" };
+            Ok(see_other(format!(
+                "/qual/{project}/sources/{source}{blind}#coding-form"
+            )))
+        }
         Err(e) => {
             let errors = validation(e)?;
+            let blind = f.get("mine") == "1";
             source_page(
                 &state,
                 &signed_in,
-                &project,
-                &source,
+                (&project, &source),
                 errors,
                 f,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                blind,
             )
             .await
         }
@@ -867,11 +915,11 @@ pub async fn post_source_participant(
             source_page(
                 &state,
                 &signed_in,
-                &project,
-                &source,
+                (&project, &source),
                 errors,
                 f,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                false,
             )
             .await
         }
@@ -889,6 +937,46 @@ struct MemoPage {
     errors: Errors,
     f: FormFields,
     conflict: Option<String>,
+    editing: bool,
+}
+
+/// A memo opened for editing, at its current revision.
+pub async fn get_memo(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((project, memo)): Path<(String, String)>,
+) -> HtmlResult {
+    let view = state.app.qual_project(signed_in.actor(), &project).await.html()?;
+    let m = view
+        .memos
+        .iter()
+        .find(|m| m.id == memo)
+        .cloned()
+        .ok_or_else(|| WebError::from_app(Audience::Html, AppError::NotFound))?;
+    let back = match m.target_kind.as_str() {
+        "source" => format!("/qual/{project}/sources/{}", m.target),
+        "code" => format!("/qual/{project}/codes/{}", m.target),
+        _ => format!("/qual/{project}"),
+    };
+    let f = FormFields::from_pairs(vec![
+        ("id".into(), m.id.clone()),
+        ("revision".into(), m.revision.to_string()),
+        ("target_kind".into(), m.target_kind.clone()),
+        ("target".into(), m.target.clone()),
+        ("memo_name".into(), m.name.clone()),
+        ("memo".into(), m.body.clone()),
+        ("back".into(), back),
+    ]);
+    let page = MemoPage {
+        layout: layout(&signed_in, "Change a memo"),
+        view,
+        tab: "",
+        errors: Errors::default(),
+        f,
+        conflict: None,
+        editing: true,
+    };
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// Only a path inside the same project may be returned to.
@@ -937,6 +1025,7 @@ pub async fn post_memo(
                 errors,
                 f,
                 conflict,
+                editing: false,
             };
             Ok(render(status, &page))
         }

@@ -158,6 +158,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("POST", "/qual/{project}/sources/{source}/participant"), research),
         (("GET", "/qual/{project}/codes/{code}"), research),
         (("POST", "/qual/{project}/memos"), research),
+        (("GET", "/qual/{project}/memos/{memo}"), research),
         (("GET", "/qual/{project}/search"), research),
         (("GET", "/qual/{project}/cooccurrence"), research),
         (("GET", "/qual/{project}/matrix"), research),
@@ -287,6 +288,12 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             .await
             .unwrap();
 
+        let memo = app
+            .app
+            .save_qual_memo(&riley, &project, None, 0, "project", &project, "", "A memo")
+            .await
+            .unwrap();
+
         let table = expected();
         let routes = route_table();
         let mut missing = Vec::new();
@@ -331,7 +338,8 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{source}", &source)
                     .replace("{participant}", &participant)
                     .replace("{code}", &code)
-                    .replace("{cmo}", &cmo);
+                    .replace("{cmo}", &cmo)
+                    .replace("{memo}", &memo);
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
                     (Method::GET, _) => client.get(&concrete).await,

@@ -222,6 +222,19 @@ async fn two_coders_code_by_words_and_their_agreement_is_as_worked_by_hand() {
                 .await
                 .unwrap();
         }
+        // Coding blind: with ?mine=1 riley sees only riley's codings.
+        let all = riley.get(&format!("/qual/{project}/sources/{source}")).await;
+        assert!(all.body.contains("by Quinn (second coder)"));
+        let blind = riley.get(&format!("/qual/{project}/sources/{source}?mine=1")).await;
+        assert!(
+            !blind.body.contains("by Quinn (second coder)"),
+            "the other coder's work is hidden"
+        );
+        assert!(
+            !blind.body.contains("Quinn (second coder))"),
+            "not even in the highlights"
+        );
+        assert!(blind.body.contains("by Riley Chen"));
         // The same coder coding overlapping words with the same code is refused, as typed.
         let reply = riley
             .post_form(
@@ -625,6 +638,40 @@ async fn a_project_goes_out_as_qdpx_and_comes_back_without_loss() {
                 .unwrap();
         }
 
+        // Two people change the same memo: the second save is refused and keeps its words.
+        let memo = sv_memo(&app, &riley, &project).await;
+        let page = client.get(&format!("/qual/{project}/memos/{memo}")).await;
+        assert!(page.body.contains("Aim: hear from people"), "{}", page.body);
+        let edit = |body: &'static str| {
+            vec![
+                ("id", memo.clone()),
+                ("revision", "1".to_string()),
+                ("target_kind", "project".to_string()),
+                ("target", project.clone()),
+                ("memo_name", String::new()),
+                ("memo", body.to_string()),
+                ("back", format!("/qual/{project}")),
+            ]
+        };
+        let first = edit("Aim: hear from people the change affected, first.");
+        let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            client.post_form(&format!("/qual/{project}/memos"), &first).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let second = edit("My own rewording, typed at the same time.");
+        let second: Vec<(&str, &str)> = second.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = client.post_form(&format!("/qual/{project}/memos"), &second).await;
+        assert_eq!(reply.status, StatusCode::CONFLICT);
+        assert!(
+            reply.body.contains("My own rewording, typed at the same time."),
+            "kept: {}",
+            reply.body
+        );
+        assert!(reply.body.contains("someone else changed this memo"));
+        // The first edit stands: the project memo reads as first saved.
+        assert!(client.get(&format!("/qual/{project}")).await.body.contains(", first."));
+
         let reply = client.get(&format!("/qual/{project}/export.qdpx")).await;
         assert_eq!(reply.status, StatusCode::OK);
         let first = app.app.qual_export(&riley, &project).await.unwrap();
@@ -634,6 +681,7 @@ async fn a_project_goes_out_as_qdpx_and_comes_back_without_loss() {
         assert_eq!(read.sources[0].text, TRANSCRIPT.replace("\r\n", "\n"));
         assert_eq!(read.users.len(), 2);
         assert_eq!(read.notes.len(), 4);
+        assert!(read.notes.iter().any(|n| n.text.ends_with(", first.")));
         assert_eq!(read.cases[0].sources, std::slice::from_ref(&source));
 
         // Imported as a new project (through the page), then exported again: nothing lost.
@@ -680,4 +728,14 @@ async fn a_project_goes_out_as_qdpx_and_comes_back_without_loss() {
         let projects = app.app.qual_projects(&riley).await.unwrap();
         assert_eq!(projects.len(), 2);
     }
+}
+
+async fn sv_memo(app: &TestApp, riley: &Actor, project: &str) -> String {
+    let view = app.app.qual_project(riley, project).await.unwrap();
+    view.memos
+        .iter()
+        .find(|m| m.target_kind == "project")
+        .unwrap()
+        .id
+        .clone()
 }
