@@ -916,12 +916,9 @@ impl App {
         let (mut tx, permit) = self.project_txn(actor, project, Action::ReadQualProject).await?;
         let row = tx.qual_project(&permit, project).await?;
         tx.commit().await?;
-        decode_codebook(&row.codebook)?.to_qdc().map_err(|problems| {
-            AppError::Conflict(format!(
-                "the codebook cannot be exported: {}",
-                problems.first().map(ToString::to_string).unwrap_or_default()
-            ))
-        })
+        decode_codebook(&row.codebook)?
+            .to_qdc()
+            .map_err(|problems| cannot_export("the codebook", &problems))
     }
 
     /// Merges a QDC codebook into the project's: codes with the same GUID are updated, others
@@ -1363,12 +1360,7 @@ impl App {
     /// The project as QDPX bytes.
     pub async fn qual_export_qdpx(&self, actor: &Actor, project: &str) -> Result<Vec<u8>, AppError> {
         let p = self.qual_export(actor, project).await?;
-        p.to_qdpx().map_err(|problems| {
-            AppError::Conflict(format!(
-                "the project cannot be exported: {}",
-                problems.first().map(ToString::to_string).unwrap_or_default()
-            ))
-        })
+        p.to_qdpx().map_err(|problems| cannot_export("the project", &problems))
     }
 
     /// Imports a QDPX file as a new project owned by `owner` (the actor, or for the command line
@@ -1439,6 +1431,14 @@ impl App {
         tx.commit().await?;
         Ok(QdpxImported { skipped, ..imported })
     }
+}
+
+/// Why something could not be exported: its first problem, in words.
+fn cannot_export<P: std::fmt::Display>(what: &str, problems: &[P]) -> AppError {
+    AppError::Conflict(format!(
+        "{what} cannot be exported: {}",
+        problems.first().map(ToString::to_string).unwrap_or_default()
+    ))
 }
 
 fn codebook_conflict(e: StoreError) -> AppError {

@@ -1738,20 +1738,8 @@ pub async fn post_cmo(
 pub async fn get_qdpx(State(state): State<AppState>, signed_in: SignedIn, Path(project): Path<String>) -> HtmlResult {
     let view = state.app.qual_project(signed_in.actor(), &project).await.html()?;
     let bytes = state.app.qual_export_qdpx(signed_in.actor(), &project).await.html()?;
-    let stem: String = view
-        .project
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let stem = stem.trim_matches('-');
-    let name = format!("{}.qdpx", if stem.is_empty() { "project" } else { stem });
+    let stem = crate::pages::records::slug(&view.project.name);
+    let name = format!("{}.qdpx", if stem.is_empty() { "project" } else { &stem });
     Ok((
         StatusCode::OK,
         [

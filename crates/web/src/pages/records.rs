@@ -781,9 +781,9 @@ pub(crate) fn download(content_type: &'static str, name: String, body: Vec<u8>) 
         .into_response()
 }
 
-fn file_stem(view: &CohortView) -> String {
-    let stem: String = view
-        .name
+/// A name as a file name: lower-case ASCII letters and digits, anything else a dash.
+pub(crate) fn slug(name: &str) -> String {
+    let stem: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -793,7 +793,11 @@ fn file_stem(view: &CohortView) -> String {
             }
         })
         .collect();
-    format!("{}-v{}", stem.trim_matches('-'), view.version)
+    stem.trim_matches('-').to_string()
+}
+
+fn file_stem(view: &CohortView) -> String {
+    format!("{}-v{}", slug(&view.name), view.version)
 }
 
 pub async fn get_cohort_json(
