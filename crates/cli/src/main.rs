@@ -42,9 +42,12 @@ enum Command {
     /// pathway evaluations.
     #[command(subcommand)]
     Econ(cmd::econ::Econ),
-    /// The qualitative workbench: intercoder agreement.
+    /// The qualitative workbench: intercoder agreement, codebooks, QDPX projects in and out.
     #[command(subcommand)]
     Qual(cmd::qual::Qual),
+    /// Engagement and funding change: interrupted time-series of an indicator.
+    #[command(subcommand)]
+    Engage(cmd::engage::Engage),
     /// Measure the hot paths and print the figures.
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
             Command::Records(args) => args.run().await,
             Command::Econ(args) => args.run().await,
             Command::Qual(args) => args.run().await,
+            Command::Engage(args) => args.run().await,
         }
     });
     match result {

@@ -7,6 +7,7 @@ pub mod bench_records;
 pub mod careplan;
 pub mod demo;
 pub mod econ;
+pub mod engage;
 pub mod migrate;
 pub mod qual;
 pub mod records;

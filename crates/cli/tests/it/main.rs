@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 mod econ;
+mod engage;
 mod qual;
 mod records;
 mod tidy;

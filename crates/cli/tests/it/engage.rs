@@ -1,0 +1,1 @@
+//! `cocare engage its` as other tools call it.

@@ -1,0 +1,1 @@
+//! Interrupted time series: to be written.
