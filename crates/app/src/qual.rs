@@ -107,6 +107,8 @@ pub struct ProjectView {
     pub sources: Vec<QualSourceRow>,
     /// Codings per code guid.
     pub code_counts: BTreeMap<String, usize>,
+    /// Codings per (source, code).
+    pub coding_counts: Vec<(String, String, i64)>,
     pub memos: Vec<QualMemoRow>,
 }
 
@@ -1128,9 +1130,21 @@ impl App {
     ) -> Result<(ProjectView, FrameworkMatrix), AppError> {
         let (mut tx, permit) = self.project_txn(actor, project, Action::ReadQualProject).await?;
         let view = load_project(&mut tx, &permit, project, actor).await?;
-        let counts = tx.qual_matrix_counts(&permit, project).await?;
         let summaries = tx.qual_matrix_cells(&permit, project).await?;
         tx.commit().await?;
+        // Sources to participants in memory: the database never reads the sources' text for this.
+        let participant_of: HashMap<&str, &str> = view
+            .sources
+            .iter()
+            .filter_map(|s| s.participant.as_deref().map(|p| (s.id.as_str(), p)))
+            .collect();
+        let mut per_participant: HashMap<(String, String), i64> = HashMap::new();
+        for (source, code, n) in &view.coding_counts {
+            if let Some(p) = participant_of.get(source.as_str()) {
+                *per_participant.entry(((*p).to_string(), code.clone())).or_default() += n;
+            }
+        }
+        let counts: Vec<(String, String, i64)> = per_participant.into_iter().map(|((p, c), n)| (p, c, n)).collect();
         let matrix = framework_matrix(&view, codes, &counts, &summaries);
         Ok((view, matrix))
     }
@@ -1627,9 +1641,18 @@ async fn load_project(
     let coders = tx.qual_coders(permit, project).await?;
     let variables = tx.qual_variables(permit, project).await?;
     let participants = tx.qual_participants(permit, project).await?;
-    let sources = tx.qual_sources(permit, project).await?;
+    let mut sources = tx.qual_sources(permit, project).await?;
     let memos = tx.qual_memos(permit, project, None).await?;
-    let counts = tx.qual_matrix_counts_by_code(permit, project).await?;
+    let coding_counts = tx.qual_coding_counts(permit, project).await?;
+    let mut by_source: HashMap<&str, i64> = HashMap::new();
+    let mut code_counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (source, code, n) in &coding_counts {
+        *by_source.entry(source.as_str()).or_default() += n;
+        *code_counts.entry(code.clone()).or_default() += usize::try_from(*n).unwrap_or(0);
+    }
+    for s in &mut sources {
+        s.codings = by_source.get(s.id.as_str()).copied().unwrap_or(0);
+    }
     let role = actor
         .account_id()
         .and_then(|me| members.iter().find(|m| m.account == me).map(|m| m.role));
@@ -1642,10 +1665,8 @@ async fn load_project(
         variables,
         participants,
         sources,
-        code_counts: counts
-            .into_iter()
-            .map(|(code, n)| (code, usize::try_from(n).unwrap_or(0)))
-            .collect(),
+        code_counts,
+        coding_counts,
         memos,
     })
 }

@@ -61,12 +61,31 @@ pub fn hits(text: &str, words: &[String], max: usize, context: usize) -> Vec<Hit
     if words.is_empty() || max == 0 {
         return Vec::new();
     }
-    let spans: Vec<(usize, usize)> = tokens(text)
-        .into_iter()
-        .filter(|(w, _, _)| words.contains(w))
-        .map(|(_, s, e)| (s, e))
-        .take(max)
-        .collect();
+    // One pass that stops at the `max`-th hit, reusing one buffer for the current word.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut current = String::new();
+    let mut start = 0;
+    let mut end_all = 0;
+    for (i, c) in text.chars().enumerate() {
+        end_all = i + 1;
+        if is_word_char(c) {
+            if current.is_empty() {
+                start = i;
+            }
+            current.extend(c.to_lowercase());
+        } else if !current.is_empty() {
+            if words.contains(&current) {
+                spans.push((start, i));
+                if spans.len() == max {
+                    break;
+                }
+            }
+            current.clear();
+        }
+    }
+    if spans.len() < max && !current.is_empty() && words.contains(&current) {
+        spans.push((start, end_all));
+    }
     if spans.is_empty() {
         return Vec::new();
     }

@@ -638,21 +638,24 @@ impl WriteTxn {
         .bind(project)
         .fetch_all(self.conn())
         .await?;
+        let mut by_participant: std::collections::HashMap<String, Vec<(String, String)>> =
+            std::collections::HashMap::new();
+        for v in &values {
+            let pid: String = v.try_get("participant_id")?;
+            by_participant
+                .entry(pid)
+                .or_default()
+                .push((v.try_get("variable_guid")?, v.try_get("value")?));
+        }
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id: String = r.try_get("id")?;
-            let mut own = Vec::new();
-            for v in &values {
-                let pid: String = v.try_get("participant_id")?;
-                if pid == id {
-                    own.push((v.try_get("variable_guid")?, v.try_get("value")?));
-                }
-            }
+            let values = by_participant.remove(&id).unwrap_or_default();
             out.push(QualParticipantRow {
                 id,
                 name: r.try_get("name")?,
                 description: r.try_get("description")?,
-                values: own,
+                values,
             });
         }
         self.audit_permit(permit, &format!("qual-project:{project}:participants-read"))
@@ -719,8 +722,7 @@ impl WriteTxn {
         require(permit, READ, "list sources")?;
         let rows = sqlx::query(
             "SELECT s.id, s.name, s.description, s.kind, s.length, s.participant_id, s.created_at, s.created_by, \
-             (SELECT COUNT(*) FROM qual_codings c WHERE c.project_id = s.project_id AND c.source_id = s.id) AS codings \
-             FROM qual_sources s WHERE s.project_id = $1 ORDER BY s.name, s.id",
+             0 AS codings FROM qual_sources s WHERE s.project_id = $1 ORDER BY s.name, s.id",
         )
         .bind(project)
         .fetch_all(self.conn())
@@ -788,7 +790,9 @@ impl WriteTxn {
         let ids: Vec<String> = match self.backend {
             Backend::Sqlite => {
                 sqlx::query_scalar(
-                    "SELECT s.id FROM qual_source_fts f JOIN qual_sources s ON s.rowid = f.rowid \
+                    // CROSS JOIN keeps the index lookup first: SQLite runs the MATCH once, not
+                    // once per source of the project.
+                    "SELECT s.id FROM qual_source_fts f CROSS JOIN qual_sources s ON s.rowid = f.rowid \
                      WHERE qual_source_fts MATCH $1 AND s.project_id = $2 ORDER BY f.rank LIMIT $3",
                 )
                 .bind(fts5_query(words))
@@ -799,9 +803,10 @@ impl WriteTxn {
             }
             Backend::Postgres => {
                 sqlx::query_scalar(
-                    "SELECT id FROM qual_sources WHERE project_id = $1 \
-                     AND to_tsvector('simple', content) @@ plainto_tsquery('simple', $2) \
-                     ORDER BY ts_rank(to_tsvector('simple', content), plainto_tsquery('simple', $2)) DESC, name LIMIT $3",
+                    "SELECT s.id FROM qual_source_words w \
+                     JOIN qual_sources s ON s.project_id = w.project_id AND s.id = w.source_id \
+                     WHERE w.project_id = $1 AND w.words @@ plainto_tsquery('simple', $2) \
+                     ORDER BY ts_rank(w.words, plainto_tsquery('simple', $2)) DESC, s.name LIMIT $3",
                 )
                 .bind(project)
                 .bind(words.join(" "))
@@ -915,41 +920,23 @@ impl WriteTxn {
         rows.iter().map(coding_row).collect()
     }
 
-    /// Counts of codings per (participant, code): the framework matrix's frame.
-    pub async fn qual_matrix_counts(
+    /// Counts of codings per (source, code), from the codings' own index (never touching the
+    /// sources' text): the frame of the framework matrix and of the code counts.
+    pub async fn qual_coding_counts(
         &mut self,
         permit: &Permit,
         project: &str,
     ) -> Result<Vec<(String, String, i64)>, StoreError> {
-        require(permit, READ, "read the framework matrix")?;
+        require(permit, READ, "count codings")?;
         let rows = sqlx::query(
-            "SELECT s.participant_id, c.code_guid, COUNT(*) AS n FROM qual_codings c \
-             JOIN qual_sources s ON s.project_id = c.project_id AND s.id = c.source_id \
-             WHERE c.project_id = $1 AND s.participant_id IS NOT NULL \
-             GROUP BY s.participant_id, c.code_guid",
+            "SELECT source_id, code_guid, COUNT(*) AS n FROM qual_codings WHERE project_id = $1 \
+             GROUP BY source_id, code_guid",
         )
         .bind(project)
         .fetch_all(self.conn())
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("participant_id")?, r.try_get("code_guid")?, r.try_get("n")?)))
-            .collect()
-    }
-
-    /// Counts of codings per code.
-    pub async fn qual_matrix_counts_by_code(
-        &mut self,
-        permit: &Permit,
-        project: &str,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
-        require(permit, READ, "count codings")?;
-        let rows =
-            sqlx::query("SELECT code_guid, COUNT(*) AS n FROM qual_codings WHERE project_id = $1 GROUP BY code_guid")
-                .bind(project)
-                .fetch_all(self.conn())
-                .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("code_guid")?, r.try_get("n")?)))
+            .map(|r| Ok((r.try_get("source_id")?, r.try_get("code_guid")?, r.try_get("n")?)))
             .collect()
     }
 

@@ -90,6 +90,7 @@ CREATE TABLE qual_codings (
 );
 CREATE INDEX qual_codings_code ON qual_codings (project_id, code_guid);
 CREATE INDEX qual_codings_source ON qual_codings (project_id, source_id, start_pos);
+CREATE INDEX qual_codings_source_code ON qual_codings (project_id, source_id, code_guid);
 
 CREATE TABLE qual_memos (
     project_id TEXT NOT NULL REFERENCES qual_projects(id),
@@ -133,6 +134,29 @@ CREATE TABLE qual_cmo_versions (
     PRIMARY KEY (cmo_id, version)
 );
 
--- Full-text search: a GIN index over the 'simple' configuration (lower-cased words, no stemming,
--- no stop words), the same matching as the SQLite FTS5 table.
-CREATE INDEX qual_sources_fts ON qual_sources USING GIN (to_tsvector('simple', content));
+-- Full-text search: each source's words as a stored tsvector ('simple' configuration: lower-cased
+-- words, no stemming, no stop words, the same matching as SQLite's FTS5 table), kept by
+-- triggers in a table of its own with a GIN index. It is derived data: backups leave it out and
+-- a restore rebuilds it through the same triggers.
+CREATE TABLE qual_source_words (
+    project_id TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    words tsvector NOT NULL,
+    PRIMARY KEY (project_id, source_id)
+);
+CREATE INDEX qual_source_words_gin ON qual_source_words USING GIN (words);
+
+CREATE FUNCTION qual_source_words_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM qual_source_words WHERE project_id = OLD.project_id AND source_id = OLD.id;
+        RETURN OLD;
+    END IF;
+    INSERT INTO qual_source_words (project_id, source_id, words)
+    VALUES (NEW.project_id, NEW.id, to_tsvector('simple', NEW.content))
+    ON CONFLICT (project_id, source_id) DO UPDATE SET words = EXCLUDED.words;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER qual_sources_words AFTER INSERT OR UPDATE OF content OR DELETE ON qual_sources
+    FOR EACH ROW EXECUTE FUNCTION qual_source_words_sync();

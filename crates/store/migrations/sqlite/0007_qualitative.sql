@@ -90,6 +90,7 @@ CREATE TABLE qual_codings (
 );
 CREATE INDEX qual_codings_code ON qual_codings (project_id, code_guid);
 CREATE INDEX qual_codings_source ON qual_codings (project_id, source_id, start_pos);
+CREATE INDEX qual_codings_source_code ON qual_codings (project_id, source_id, code_guid);
 
 CREATE TABLE qual_memos (
     project_id TEXT NOT NULL REFERENCES qual_projects(id),
