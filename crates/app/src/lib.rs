@@ -10,6 +10,8 @@ mod auth;
 mod careplan;
 mod demo;
 mod econ;
+mod engage;
+mod engage_demo;
 mod error;
 mod home;
 mod people;
@@ -24,9 +26,14 @@ pub use admin::{AccountForm, AdminOverview, OrganisationForm, RoleForm, TeamForm
 pub use auth::{LoginOutcome, SessionContext, THROTTLE_FAILURES, THROTTLE_MINUTES};
 pub use careplan::{DashboardRow, MeasureResult, PlanView, SectionView, TeamDashboard, VersionView};
 pub use cocare_econ as econ_domain;
+pub use cocare_engage as engage_domain;
 pub use cocare_policy::ProjectRole;
 pub use cocare_qual as qual_domain;
 pub use cocare_records as records_domain;
+pub use cocare_store::{
+    ActionRow, ActivityRow, AttendanceRow, FundingChangeRow, IndicatorRow, PaymentRow, ProposalRow, RatingRow,
+    StakeholderRow,
+};
 pub use cocare_store::{
     AuditEntry, AuditVerdict, CopyGiven, DatabaseUrl, DialogRecord, DocumentSummary, DocumentVersion, MeasureRecord,
     Store, StoreError, VersionSummary,
@@ -37,6 +44,7 @@ pub use cocare_store::{
 };
 pub use demo::{DEMO_ORGANISATION, DEMO_PASSWORD, DemoLogin, DemoSummary};
 pub use econ::{DEFAULT_TABLE, EvaluationRun, EvaluationView, SavedEvaluation, UnitCostView};
+pub use engage::{EngagementView, IndicatorAnalysis};
 pub use error::{AppError, FieldError};
 pub use home::{HomeCard, HomeView};
 pub use people::{ConsentForm, ConsentView, PersonDetail, PersonSummary};

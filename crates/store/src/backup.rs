@@ -15,7 +15,7 @@ use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
-pub const RESTORE_ORDER: [&str; 39] = [
+pub const RESTORE_ORDER: [&str; 48] = [
     "organisations",
     "teams",
     "people",
@@ -53,6 +53,15 @@ pub const RESTORE_ORDER: [&str; 39] = [
     "qual_matrix_cells",
     "qual_cmos",
     "qual_cmo_versions",
+    "stakeholders",
+    "funding_changes",
+    "outcome_indicators",
+    "engagement_activities",
+    "engagement_attendance",
+    "engagement_proposals",
+    "engagement_actions",
+    "engagement_ratings",
+    "engagement_payments",
     "audit_log",
     "audit_head",
 ];

@@ -12,6 +12,7 @@ mod backup;
 mod careplans;
 mod db;
 mod documents;
+mod engagement;
 mod error;
 mod qual;
 mod records;
@@ -22,6 +23,10 @@ pub use backup::{BackupSummary, RESTORE_ORDER};
 pub use careplans::{CopyGiven, DialogRecord, MeasureRecord, StoredPlan, TeamPlanRow, VersionSummary};
 pub use db::{Backend, DatabaseUrl, Store, WriteTxn};
 pub use documents::{COHORTS, DocKind, DocumentSummary, DocumentVersion, EVALUATIONS, UNIT_COST_TABLES};
+pub use engagement::{
+    ActionRow, ActivityRow, AttendanceRow, FundingChangeRow, IndicatorRow, PaymentRow, ProposalRow, RatingRow,
+    StakeholderRow,
+};
 pub use error::StoreError;
 pub use qual::{
     NewQualSource, QualCmoVersion, QualCoderRow, QualCodingRow, QualMatrixCell, QualMemberRow, QualMemoRow,

@@ -29,13 +29,14 @@ impl Layout {
         let mut nav = Vec::new();
         if let Some(ctx) = session {
             let actor = &ctx.actor;
-            let candidates: [(&'static str, &'static str, Action); 8] = [
+            let candidates: [(&'static str, &'static str, Action); 9] = [
                 ("/", "Home", Action::ViewHome),
                 ("/people", "People", Action::ListPeople),
                 ("/team", "Team involvement", Action::ViewTeamDashboard),
                 ("/records", "Records and cohorts", Action::ImportRecords),
                 ("/econ", "Economics", Action::ManageUnitCosts),
                 ("/qual", "Interviews", Action::ManageQualProject),
+                ("/engage", "Engagement", Action::UseEngagementWorkspace),
                 ("/admin", "Administration", Action::ManageAccounts),
                 ("/admin/audit", "Audit log", Action::ReadAuditLog),
             ];

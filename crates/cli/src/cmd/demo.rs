@@ -44,6 +44,8 @@ pub async fn seed(app: &App, seed: u64) -> anyhow::Result<DemoSummary> {
     bar.set_message("the demo's qualitative project");
     if let Some(organisation) = app.organisation_named(cocare_app::DEMO_ORGANISATION).await? {
         app.seed_qual_demo(organisation.id).await?;
+        bar.set_message("the demo's engagement and funding changes");
+        app.seed_engage_demo(organisation.id).await?;
     }
     bar.finish_and_clear();
     Ok(summary)

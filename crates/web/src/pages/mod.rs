@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod econ;
+pub mod engage;
 pub mod home;
 pub mod measures;
 pub mod people;

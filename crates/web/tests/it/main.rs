@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod demo;
 mod econ;
+mod engage;
 mod matrix;
 mod people;
 mod plan;

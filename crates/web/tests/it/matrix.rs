@@ -43,6 +43,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
     // Researchers and administrators import records; only researchers analyse them.
     let records = [S, D, D, D, D, A, D, A];
     let research = [S, D, D, D, D, A, D, D];
+    let engagement = [S, D, D, D, D, D, A, D];
     BTreeMap::from([
         (("GET", "/health"), public),
         (("GET", "/static/cocare.css"), public),
@@ -136,6 +137,28 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("GET", "/econ/evaluations/{evaluation}/edit"), research),
         (("GET", "/econ/evaluations/{evaluation}/report.html"), research),
         (("GET", "/econ/evaluations/{evaluation}/report.json"), research),
+        // Engagement: the engagement lead only.
+        (("GET", "/engage"), engagement),
+        (("GET", "/engage/stakeholders"), engagement),
+        (("POST", "/engage/stakeholders"), engagement),
+        (("POST", "/engage/stakeholders/merge"), engagement),
+        (("GET", "/engage/activities"), engagement),
+        (("POST", "/engage/activities"), engagement),
+        (("GET", "/engage/activities/{activity}"), engagement),
+        (("POST", "/engage/activities/{activity}/proposals"), engagement),
+        (("POST", "/engage/activities/{activity}/actions"), engagement),
+        (("POST", "/engage/activities/{activity}/ratings"), engagement),
+        (("GET", "/engage/board"), engagement),
+        (("POST", "/engage/proposals/{proposal}"), engagement),
+        (("GET", "/engage/payments"), engagement),
+        (("POST", "/engage/payments"), engagement),
+        (("GET", "/engage/funding"), engagement),
+        (("POST", "/engage/funding"), engagement),
+        (("GET", "/engage/funding/{change}"), engagement),
+        (("POST", "/engage/funding/{change}/indicators"), engagement),
+        (("GET", "/engage/report"), engagement),
+        (("POST", "/engage/report"), engagement),
+        (("GET", "/engage/export.xlsx"), engagement),
         // Interview words: researchers only at the gate, and then members of the project only
         // (riley owns the one here; non-members are covered in the qualitative tests).
         (("GET", "/qual"), research),
@@ -294,6 +317,15 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             .await
             .unwrap();
 
+        // The demo's engagement, for the routes that name an activity, a proposal or a change.
+        let organisation = app.app.store().organisations().await.unwrap()[0].id;
+        app.app.seed_engage_demo(organisation).await.unwrap();
+        let lead = app.actor_of("morgan").await;
+        let engagement = app.app.engagement(&lead).await.unwrap();
+        let activity = engagement.activities[0].id.clone();
+        let proposal = engagement.proposals[0].id.clone();
+        let change = engagement.funding[0].id.clone();
+
         let table = expected();
         let routes = route_table();
         let mut missing = Vec::new();
@@ -339,7 +371,10 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{participant}", &participant)
                     .replace("{code}", &code)
                     .replace("{cmo}", &cmo)
-                    .replace("{memo}", &memo);
+                    .replace("{memo}", &memo)
+                    .replace("{activity}", &activity)
+                    .replace("{proposal}", &proposal)
+                    .replace("{change}", &change);
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
                     (Method::GET, _) => client.get(&concrete).await,
