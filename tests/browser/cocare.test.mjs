@@ -551,3 +551,49 @@ test('a clinician cannot reach the interview workbench at all', async () => {
   assert.equal(response.status(), 403);
   await context.close();
 });
+
+test('an engagement lead follows a funding change: facets, who is heard, the board, the time series, and a mistake fixed', async () => {
+  const { context, page } = await signIn('morgan');
+  await page.getByRole('link', { name: 'Engagement' }).first().click();
+  await page.waitForURL(`${base}/engage`);
+  assert.ok(await page.locator('svg[role=img]').count() === 1, 'the facets chart is drawn');
+  assert.match(await page.locator('main').innerText(), /Who is heard/);
+  await check(page, 'engage');
+
+  await page.goto(`${base}/engage/stakeholders`);
+  assert.match(await page.locator('main').innerText(), /These look like the same person/);
+  await check(page, 'engage-stakeholders');
+  await page.goto(`${base}/engage/activities`);
+  await check(page, 'engage-activities');
+  await page.getByRole('link', { name: /Co-design 1/ }).click();
+  await page.getByRole('heading', { name: 'Ratings' }).waitFor();
+  // An action without an owner: refused, linked, kept.
+  await page.locator('#action').fill('Ask the café staff about quiet hours');
+  await page.locator('#due_on').fill('2025-01-31');
+  await page.getByRole('button', { name: 'Add the action' }).click();
+  await page.getByRole('alert').waitFor();
+  assert.equal(await page.locator('#action').inputValue(), 'Ask the café staff about quiet hours');
+  await page.getByRole('alert').getByRole('link').first().click();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'owner');
+  await check(page, 'engage-activity-error');
+  await page.locator('#owner').fill('Café manager');
+  await page.getByRole('button', { name: 'Add the action' }).click();
+  await page.waitForURL(/#actions$/);
+
+  await page.goto(`${base}/engage/board`);
+  assert.match(await page.locator('main').innerText(), /Needs attention/);
+  await check(page, 'engage-board');
+  await page.goto(`${base}/engage/payments`);
+  await check(page, 'engage-payments');
+  await page.goto(`${base}/engage/funding`);
+  await check(page, 'engage-funding');
+  await page.getByRole('link', { name: /crisis café/ }).click();
+  await page.getByRole('heading', { name: 'Outcome indicators' }).waitFor();
+  assert.ok(await page.locator('svg[role=img]').count() >= 2, 'each indicator is drawn');
+  assert.match(await page.locator('main').innerText(), /level change/);
+  await check(page, 'engage-change');
+  await page.goto(`${base}/engage/report`);
+  assert.match(await page.locator('#results').inputValue(), /proposals were raised/);
+  await check(page, 'engage-report');
+  await context.close();
+});

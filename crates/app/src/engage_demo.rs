@@ -49,7 +49,7 @@ fn series(start: f64, slope: f64, change: usize, jump: f64, slope_change: f64, s
         state = state
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
-        let noise = ((state >> 33) as f64 / f64::from(1u32 << 31) - 0.5) * 4.0;
+        let noise = ((state >> 33) as f64 / f64::from(1u32 << 31) - 0.5) * start * 0.08;
         let after = m >= change;
         let t = m as f64;
         let v = start

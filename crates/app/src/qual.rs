@@ -1078,7 +1078,7 @@ impl App {
         }
         let (mut tx, permit) = self.project_txn(actor, project, Action::ReadQualProject).await?;
         let ids = tx.qual_search(&permit, project, &words, 20).await?;
-        let participants = tx.qual_participants(&permit, project).await?;
+        let participants = tx.qual_participant_labels(&permit, project).await?;
         let texts = tx.qual_source_texts(&permit, project, Some(&ids)).await?;
         tx.commit().await?;
         let results = texts
@@ -1089,8 +1089,8 @@ impl App {
                 participant_name: s
                     .participant
                     .as_ref()
-                    .and_then(|p| participants.iter().find(|x| x.id == *p))
-                    .map_or_else(String::new, |p| p.name.clone()),
+                    .and_then(|p| participants.iter().find(|(id, _)| id == p))
+                    .map_or_else(String::new, |(_, name)| name.clone()),
                 hits: search::hits(&s.content, &words, 3, 60),
             })
             .collect();

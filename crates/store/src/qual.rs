@@ -619,6 +619,22 @@ impl WriteTxn {
         Ok(())
     }
 
+    /// Participants' labels only (no attributes), for naming search results and segments.
+    pub async fn qual_participant_labels(
+        &mut self,
+        permit: &Permit,
+        project: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        require(permit, READ, "list participants")?;
+        let rows = sqlx::query("SELECT id, name FROM qual_participants WHERE project_id = $1")
+            .bind(project)
+            .fetch_all(self.conn())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+            .collect()
+    }
+
     pub async fn qual_participants(
         &mut self,
         permit: &Permit,
@@ -748,24 +764,33 @@ impl WriteTxn {
                     .await?
             }
             Some(ids) => {
+                // A few hundred ids a statement, in one round trip each.
                 let mut out = Vec::with_capacity(ids.len());
-                for id in ids {
-                    if let Some(r) = sqlx::query(sqlx::AssertSqlSafe(format!("{select} AND id = $2")))
-                        .bind(project)
-                        .bind(id)
-                        .fetch_optional(self.conn())
-                        .await?
-                    {
-                        out.push(r);
+                for chunk in ids.chunks(400) {
+                    let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "{select} AND id IN ({})",
+                        marks.join(", ")
+                    )))
+                    .bind(project.to_string());
+                    for id in chunk {
+                        q = q.bind(id.clone());
                     }
+                    out.extend(q.fetch_all(self.conn()).await?);
                 }
                 out
             }
         };
-        let sources = rows
+        let mut sources = rows
             .iter()
             .map(|r| source_row(r, true))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(ids) = ids {
+            // In the order asked for (search results are best first).
+            let rank: std::collections::HashMap<&str, usize> =
+                ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+            sources.sort_by_key(|s| rank.get(s.id.as_str()).copied().unwrap_or(usize::MAX));
+        }
         let which = match ids {
             None => "all".to_string(),
             Some(ids) => ids.len().to_string(),
