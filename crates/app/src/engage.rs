@@ -67,6 +67,21 @@ impl EngagementView {
             .map_or_else(String::new, |a| format!("{} ({})", a.title, a.held_on))
     }
 
+    /// Engagement over time: (month, activities, invitations, attendances), in date order.
+    pub fn by_month_attendance(&self) -> Vec<(String, usize, usize, usize)> {
+        let mut months: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
+        for a in &self.activities {
+            let month: String = a.held_on.chars().take(7).collect();
+            let entry = months.entry(month).or_default();
+            entry.0 += 1;
+            for (_, row) in self.attendance.iter().filter(|(act, _)| *act == a.id) {
+                entry.1 += usize::from(row.invited);
+                entry.2 += usize::from(row.attended);
+            }
+        }
+        months.into_iter().map(|(m, (a, i, c))| (m, a, i, c)).collect()
+    }
+
     /// Active (not merged) stakeholders.
     pub fn current(&self) -> Vec<&StakeholderRow> {
         self.stakeholders.iter().filter(|s| s.merged_into.is_none()).collect()

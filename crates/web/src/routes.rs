@@ -612,6 +612,12 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/engage/export/{sheet}",
+            SignedIn(UseEngagementWorkspace),
+            get(pages::engage::get_csv),
+        ),
+        route(
+            Method::GET,
             "/team",
             SignedIn(ViewTeamDashboard),
             get(pages::team::get_team),

@@ -116,6 +116,47 @@ fn facets_chart(view: &EngagementView) -> String {
     svg
 }
 
+/// Engagement over time: for each month, invitations (outline) and attendances (filled).
+fn attendance_chart(view: &EngagementView) -> String {
+    let months = view.by_month_attendance();
+    if months.is_empty() {
+        return String::new();
+    }
+    let (w, h, left, top, bottom) = (640.0, 240.0, 40.0, 16.0, 40.0);
+    let max = months.iter().map(|(_, _, i, c)| (*i).max(*c)).max().unwrap_or(1).max(1) as f64;
+    let slot = (w - left - 16.0) / months.len() as f64;
+    let bar = (slot * 0.6).min(40.0);
+    let y = |v: f64| top + (1.0 - v / max) * (h - top - bottom);
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"attendance-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"attendance-title\">Invitations (outlined) and people who came (filled) by month; the table below has the figures</title>"
+    );
+    for k in 0..=4 {
+        let v = max * f64::from(k) / 4.0;
+        svg.push_str(&format!(
+            "<line x1=\"{left}\" x2=\"{x2}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#e0e0e0\"/><text x=\"{tx}\" y=\"{ty:.1}\" font-size=\"11\" text-anchor=\"end\">{v:.0}</text>",
+            x2 = w - 16.0,
+            yy = y(v),
+            tx = left - 6.0,
+            ty = y(v) + 4.0
+        ));
+    }
+    for (i, (month, _, invited, came)) in months.iter().enumerate() {
+        let x = left + slot * i as f64 + (slot - bar) / 2.0;
+        let base = h - bottom;
+        svg.push_str(&format!(
+            "<rect x=\"{x:.1}\" y=\"{yi:.1}\" width=\"{bar:.1}\" height=\"{hi:.1}\" fill=\"none\" stroke=\"#1d4f91\" stroke-width=\"2\"/><rect x=\"{x:.1}\" y=\"{yc:.1}\" width=\"{bar:.1}\" height=\"{hc:.1}\" fill=\"#1d4f91\"/><text x=\"{tx:.1}\" y=\"{ty:.1}\" font-size=\"10\" text-anchor=\"middle\">{month}</text>",
+            yi = y(*invited as f64),
+            hi = base - y(*invited as f64),
+            yc = y(*came as f64),
+            hc = base - y(*came as f64),
+            tx = x + bar / 2.0,
+            ty = h - 22.0
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// An indicator's series: observed points, fitted segments, the counterfactual after the
 /// change (dashed), and the change marked.
 fn its_chart(its: &Its, id: &str, name: &str) -> String {
@@ -216,6 +257,7 @@ struct OverviewPage {
     layout: Layout,
     view: EngagementView,
     chart: String,
+    attendance: String,
     facets: [&'static str; 3],
 }
 
@@ -230,6 +272,7 @@ pub async fn get_overview(State(state): State<AppState>, signed_in: SignedIn) ->
     let page = OverviewPage {
         layout: layout(&signed_in, "Engagement"),
         chart: facets_chart(&view),
+        attendance: attendance_chart(&view),
         view,
         facets: FACETS,
     };
@@ -1026,22 +1069,30 @@ pub async fn get_workbook(State(state): State<AppState>, signed_in: SignedIn) ->
     ))
 }
 
-fn workbook(view: &EngagementView) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let mut sheet = |name: &str, header: &[&str], rows: Vec<Vec<String>>| -> Result<(), rust_xlsxwriter::XlsxError> {
-        let ws = book.add_worksheet();
-        ws.set_name(name)?;
-        for (c, h) in header.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                ws.write_string(r as u32 + 1, c as u16, v)?;
-            }
-        }
-        Ok(())
+/// One table of the engagement record: its file key, sheet name, header and rows.
+struct Sheet {
+    key: &'static str,
+    name: &'static str,
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+fn sheets(view: &EngagementView) -> Vec<Sheet> {
+    let mut out = Vec::new();
+    let mut sheet = |name: &'static str, header: &[&'static str], rows: Vec<Vec<String>>| {
+        let key = match name {
+            "Stakeholders" => "stakeholders",
+            "Activities" => "activities",
+            "You said, we did" => "board",
+            "Ratings" => "ratings",
+            _ => "payments",
+        };
+        out.push(Sheet {
+            key,
+            name,
+            header: header.to_vec(),
+            rows,
+        });
     };
     sheet(
         "Stakeholders",
@@ -1070,7 +1121,7 @@ fn workbook(view: &EngagementView) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
                 ]
             })
             .collect(),
-    )?;
+    );
     sheet(
         "Activities",
         &["id", "date", "kind", "title", "purpose", "invited", "attended"],
@@ -1094,7 +1145,7 @@ fn workbook(view: &EngagementView) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
                 ]
             })
             .collect(),
-    )?;
+    );
     sheet(
         "You said, we did",
         &["activity", "raised by", "proposal", "status", "what happened"],
@@ -1113,7 +1164,7 @@ fn workbook(view: &EngagementView) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
                 ]
             })
             .collect(),
-    )?;
+    );
     sheet(
         "Ratings",
         &[
@@ -1145,7 +1196,7 @@ fn workbook(view: &EngagementView) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
                 ]
             })
             .collect(),
-    )?;
+    );
     sheet(
         "Payments",
         &[
@@ -1177,6 +1228,51 @@ fn workbook(view: &EngagementView) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
                 ]
             })
             .collect(),
-    )?;
+    );
+    out
+}
+
+fn workbook(view: &EngagementView) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    for sheet in sheets(view) {
+        let ws = book.add_worksheet();
+        ws.set_name(sheet.name)?;
+        for (c, h) in sheet.header.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        }
+        for (r, row) in sheet.rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, v)?;
+            }
+        }
+    }
     book.save_to_buffer()
+}
+
+/// One table as CSV: `/engage/export/{sheet}.csv`.
+pub async fn get_csv(State(state): State<AppState>, signed_in: SignedIn, Path(name): Path<String>) -> HtmlResult {
+    let key = name.strip_suffix(".csv").unwrap_or(&name).to_string();
+    let view = state.app.engagement(signed_in.actor()).await.html()?;
+    let sheet = sheets(&view)
+        .into_iter()
+        .find(|s| s.key == key)
+        .ok_or_else(|| WebError::from_app(Audience::Html, AppError::NotFound))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let written = w
+        .write_record(&sheet.header)
+        .and_then(|()| sheet.rows.iter().try_for_each(|r| w.write_record(r)));
+    let bytes = written.ok().and_then(|()| w.into_inner().ok()).ok_or_else(|| {
+        WebError::new(
+            Audience::Html,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The table could not be written.",
+        )
+    })?;
+    Ok(download(
+        "text/csv; charset=utf-8",
+        format!("engagement-{key}.csv"),
+        bytes,
+    ))
 }

@@ -320,6 +320,14 @@ async fn an_engagement_lead_follows_a_funding_change_from_engagement_to_outcomes
                 .body
                 .contains("## Reflections and critical perspective\n\nWhat we learned")
         );
+        let csv = morgan.get("/engage/export/board.csv").await;
+        assert_eq!(csv.status, StatusCode::OK);
+        let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+        assert_eq!(reader.headers().unwrap().get(2), Some("proposal"));
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[4], "Open 5pm to 11pm, Thursday to Sunday.");
+        assert_eq!(morgan.get("/engage/export/nothing.csv").await.status, StatusCode::NOT_FOUND);
+        assert!(morgan.get("/engage").await.body.contains("Engagement over time"));
         let book = morgan.get("/engage/export.xlsx").await;
         assert_eq!(book.status, StatusCode::OK);
         assert!(

@@ -159,6 +159,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("GET", "/engage/report"), engagement),
         (("POST", "/engage/report"), engagement),
         (("GET", "/engage/export.xlsx"), engagement),
+        (("GET", "/engage/export/{sheet}"), engagement),
         // Interview words: researchers only at the gate, and then members of the project only
         // (riley owns the one here; non-members are covered in the qualitative tests).
         (("GET", "/qual"), research),
@@ -374,7 +375,8 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{memo}", &memo)
                     .replace("{activity}", &activity)
                     .replace("{proposal}", &proposal)
-                    .replace("{change}", &change);
+                    .replace("{change}", &change)
+                    .replace("{sheet}", "board.csv");
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
                     (Method::GET, _) => client.get(&concrete).await,
