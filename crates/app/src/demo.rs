@@ -297,6 +297,7 @@ fn demo_logins() -> Vec<DemoLogin> {
         ("jordan", Role::TeamLead, "Jordan Blake"),
         ("riley", Role::Researcher, "Riley Chen"),
         ("morgan", Role::EngagementLead, "Morgan Ade"),
+        ("kim", Role::Commissioner, "Kim Osei"),
         ("admin", Role::Admin, "Demo administrator"),
     ]
     .into_iter()

@@ -170,6 +170,31 @@ impl App {
         }))
     }
 
+    /// Funding changes with their indicators and the activities around them, for whoever may
+    /// record funding changes: the whole picture for an engagement lead, and for a commissioner
+    /// the same without the register, proposals, ratings or payments.
+    pub async fn funding_view(&self, actor: &Actor) -> Result<EngagementView, AppError> {
+        if cocare_policy::actor_may(actor, Action::UseEngagementWorkspace) {
+            return self.engagement(actor).await;
+        }
+        let (organisation, permit) = self.records_scope(actor, Action::RecordFundingChange).await?;
+        let mut tx = self.store.begin_write().await?;
+        let activities = tx.activities(&permit, organisation).await?;
+        let attendance = tx.attendance(&permit, organisation).await?;
+        let funding = tx.funding_changes(&permit, organisation).await?;
+        let indicators = tx.indicators(&permit, organisation).await?;
+        tx.audit_permit(&permit, &format!("funding:{organisation}:read"))
+            .await?;
+        tx.commit().await?;
+        Ok(summarise(EngagementView {
+            activities,
+            attendance,
+            funding,
+            indicators,
+            ..EngagementView::default()
+        }))
+    }
+
     /// Adds a stakeholder or changes one (`s.id` empty for a new one). Returns the id.
     pub async fn save_stakeholder(&self, actor: &Actor, s: &StakeholderRow) -> Result<String, AppError> {
         let mut checks = Checks::default();
@@ -371,7 +396,8 @@ impl App {
             Some(_) => {}
         }
         checks.finish()?;
-        let (organisation, permit, mut tx) = self.engage_txn(actor).await?;
+        let (organisation, permit) = self.records_scope(actor, Action::RecordFundingChange).await?;
+        let mut tx = self.store.begin_write().await?;
         let row = FundingChangeRow {
             id: if f.id.is_empty() { new_id() } else { f.id.clone() },
             ..f.clone()
@@ -402,7 +428,8 @@ impl App {
             }
         }
         checks.finish()?;
-        let (organisation, permit, mut tx) = self.engage_txn(actor).await?;
+        let (organisation, permit) = self.records_scope(actor, Action::RecordFundingChange).await?;
+        let mut tx = self.store.begin_write().await?;
         let row = IndicatorRow {
             id: if i.id.is_empty() { new_id() } else { i.id.clone() },
             ..i.clone()
@@ -418,7 +445,7 @@ impl App {
         actor: &Actor,
         id: &str,
     ) -> Result<(EngagementView, FundingChangeRow, Vec<IndicatorAnalysis>), AppError> {
-        let view = self.engagement(actor).await?;
+        let view = self.funding_view(actor).await?;
         let change = view
             .funding
             .iter()

@@ -81,7 +81,16 @@ impl App {
                     body: "You work with the stakeholder group, engagement activities and funding changes. \
                            Identifiable clinical records are not shown to engagement leads."
                         .into(),
-                    links: vec![],
+                    links: vec![("/engage".into(), "Engagement".into())],
+                },
+                Role::Commissioner => HomeCard {
+                    role,
+                    title: "Funding changes and their outcomes".into(),
+                    body: "You record funding changes and follow their outcome indicators, beside the engagement \
+                           around each change. The stakeholder register and clinical records are not shown to \
+                           commissioners."
+                        .into(),
+                    links: vec![("/engage/funding".into(), "Funding changes".into())],
                 },
                 Role::Admin => HomeCard {
                     role,

@@ -13,26 +13,29 @@ pub enum Role {
     TeamLead,
     Researcher,
     EngagementLead,
+    /// Records funding changes and follows their outcome indicators.
+    Commissioner,
     Admin,
 }
 
 /// A role name that cocare does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown role {given:?}; expected one of service_user, carer, clinician, team_lead, researcher, engagement_lead, admin"
+    "unknown role {given:?}; expected one of service_user, carer, clinician, team_lead, researcher, engagement_lead, commissioner, admin"
 )]
 pub struct UnknownRole {
     pub given: String,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::ServiceUser,
         Role::Carer,
         Role::Clinician,
         Role::TeamLead,
         Role::Researcher,
         Role::EngagementLead,
+        Role::Commissioner,
         Role::Admin,
     ];
 
@@ -45,6 +48,7 @@ impl Role {
             Role::TeamLead => "team_lead",
             Role::Researcher => "researcher",
             Role::EngagementLead => "engagement_lead",
+            Role::Commissioner => "commissioner",
             Role::Admin => "admin",
         }
     }
@@ -58,6 +62,7 @@ impl Role {
             Role::TeamLead => "Team lead",
             Role::Researcher => "Researcher",
             Role::EngagementLead => "Engagement lead",
+            Role::Commissioner => "Commissioner",
             Role::Admin => "Administrator",
         }
     }

@@ -61,6 +61,9 @@ pub enum Action {
     /// Create a qualitative project (on the organisation), or add and remove its members (its
     /// owners only).
     ManageQualProject,
+    /// Record funding changes and their outcome indicators, and read their interrupted time
+    /// series (commissioners and engagement leads; no stakeholder register).
+    RecordFundingChange,
     /// Read a qualitative project's sources, codings, memos and analyses (its members only).
     ReadQualProject,
     /// Import sources, code, write memos, codebooks and CMO configurations (owners and coders).
@@ -68,7 +71,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::ViewHome,
         Action::ListPeople,
         Action::ReadPerson,
@@ -90,6 +93,7 @@ impl Action {
         Action::AnalyseRecords,
         Action::ManageUnitCosts,
         Action::ManageQualProject,
+        Action::RecordFundingChange,
         Action::ReadQualProject,
         Action::CodeQualProject,
     ];
@@ -118,6 +122,7 @@ impl Action {
             Action::AnalyseRecords => "records.analyse",
             Action::ManageUnitCosts => "econ.unit_costs.manage",
             Action::ManageQualProject => "qual.project.manage",
+            Action::RecordFundingChange => "funding.record",
             Action::ReadQualProject => "qual.project.read",
             Action::CodeQualProject => "qual.project.code",
         }
@@ -154,6 +159,8 @@ pub fn role_may(role: Role, action: Action) -> bool {
         // Interview words are among the most sensitive data cocare holds: researchers only, and
         // then only the members of each project (see `grant_covers`).
         ManageQualProject | ReadQualProject | CodeQualProject => role == Researcher,
+        // Commissioners record funding changes and see their outcomes, not the register.
+        RecordFundingChange => matches!(role, EngagementLead | Commissioner),
     }
 }
 
@@ -345,7 +352,7 @@ fn grant_covers(actor: &Actor, grant: &Grant, action: Action, resource: &Resourc
                     ) && actor.person.is_some_and(|me| scope.consenting_to_carers.contains(&me))
                 }
                 Role::Clinician | Role::TeamLead => grant.team.is_some() && grant.team == scope.team,
-                Role::Researcher | Role::EngagementLead | Role::Admin => false,
+                Role::Researcher | Role::EngagementLead | Role::Commissioner | Role::Admin => false,
             }
         }
     }

@@ -245,3 +245,16 @@ fn only_members_of_a_qualitative_project_see_its_words_and_only_owners_and_coder
     // Any researcher of the organisation may start a project.
     assert!(decide(&me, Action::ManageQualProject, &Resource::Organisation(w.org)).is_ok());
 }
+
+#[test]
+fn commissioners_record_funding_changes_but_never_read_the_register() {
+    let w = world();
+    let kim = actor(Role::Commissioner, w.org, None, None);
+    assert!(decide(&kim, Action::RecordFundingChange, &Resource::Organisation(w.org)).is_ok());
+    assert!(decide(&kim, Action::RecordFundingChange, &Resource::Organisation(w.other_org)).is_err());
+    assert!(decide(&kim, Action::UseEngagementWorkspace, &Resource::Organisation(w.org)).is_err());
+    let person = scope(&w, vec![]);
+    assert!(decide(&kim, Action::ReadPerson, &Resource::Person(&person)).is_err());
+    let lead = actor(Role::EngagementLead, w.org, None, None);
+    assert!(decide(&lead, Action::RecordFundingChange, &Resource::Organisation(w.org)).is_ok());
+}

@@ -14,6 +14,9 @@ use crate::rows::require;
 use crate::{StoreError, WriteTxn};
 
 const ENGAGE: &[Action] = &[Action::UseEngagementWorkspace];
+/// Funding changes, their indicators, and the activities around them (titles, dates and
+/// attendance by id, never the register) are for commissioners too.
+const FUNDING: &[Action] = &[Action::UseEngagementWorkspace, Action::RecordFundingChange];
 
 fn now() -> String {
     format_timestamp(Utc::now())
@@ -348,7 +351,7 @@ impl WriteTxn {
         permit: &Permit,
         organisation: OrganisationId,
     ) -> Result<Vec<ActivityRow>, StoreError> {
-        require(permit, ENGAGE, "list activities")?;
+        require(permit, FUNDING, "list activities")?;
         let rows = sqlx::query(
             "SELECT id, kind, title, purpose, held_on, minutes, funding_change_id FROM engagement_activities \
              WHERE organisation_id = $1 ORDER BY held_on, title",
@@ -365,7 +368,7 @@ impl WriteTxn {
         permit: &Permit,
         organisation: OrganisationId,
     ) -> Result<Vec<(String, AttendanceRow)>, StoreError> {
-        require(permit, ENGAGE, "read attendance")?;
+        require(permit, FUNDING, "read attendance")?;
         let rows = sqlx::query(
             "SELECT t.activity_id, t.stakeholder_id, t.invited, t.attended FROM engagement_attendance t \
              JOIN engagement_activities a ON a.id = t.activity_id WHERE a.organisation_id = $1",
@@ -670,7 +673,7 @@ impl WriteTxn {
         organisation: OrganisationId,
         f: &FundingChangeRow,
     ) -> Result<(), StoreError> {
-        require(permit, ENGAGE, "record a funding change")?;
+        require(permit, FUNDING, "record a funding change")?;
         let done = sqlx::query(
             "UPDATE funding_changes SET programme = $1, kind = $2, amount_before_pence = $3, amount_after_pence = $4, \
              effective_on = $5, context = $6, mechanisms = $7, outcomes = $8 WHERE id = $9 AND organisation_id = $10",
@@ -718,7 +721,7 @@ impl WriteTxn {
         permit: &Permit,
         organisation: OrganisationId,
     ) -> Result<Vec<FundingChangeRow>, StoreError> {
-        require(permit, ENGAGE, "list funding changes")?;
+        require(permit, FUNDING, "list funding changes")?;
         let rows = sqlx::query(
             "SELECT id, programme, kind, amount_before_pence, amount_after_pence, effective_on, context, mechanisms, outcomes \
              FROM funding_changes WHERE organisation_id = $1 ORDER BY effective_on, programme",
@@ -735,7 +738,7 @@ impl WriteTxn {
         organisation: OrganisationId,
         i: &IndicatorRow,
     ) -> Result<(), StoreError> {
-        require(permit, ENGAGE, "record an indicator")?;
+        require(permit, FUNDING, "record an indicator")?;
         let owned: Option<String> =
             sqlx::query_scalar("SELECT id FROM funding_changes WHERE id = $1 AND organisation_id = $2")
                 .bind(&i.funding_change)
@@ -783,7 +786,7 @@ impl WriteTxn {
         permit: &Permit,
         organisation: OrganisationId,
     ) -> Result<Vec<IndicatorRow>, StoreError> {
-        require(permit, ENGAGE, "list indicators")?;
+        require(permit, FUNDING, "list indicators")?;
         let rows = sqlx::query(
             "SELECT i.id, i.funding_change_id, i.name, i.kind, i.unit, i.higher_is_better, i.series \
              FROM outcome_indicators i JOIN funding_changes f ON f.id = i.funding_change_id \

@@ -571,25 +571,25 @@ pub fn routes() -> Vec<Route> {
         route(
             Method::GET,
             "/engage/funding",
-            SignedIn(UseEngagementWorkspace),
+            SignedIn(RecordFundingChange),
             get(pages::engage::get_funding),
         ),
         route(
             Method::POST,
             "/engage/funding",
-            SignedIn(UseEngagementWorkspace),
+            SignedIn(RecordFundingChange),
             post(pages::engage::post_funding),
         ),
         route(
             Method::GET,
             "/engage/funding/{change}",
-            SignedIn(UseEngagementWorkspace),
+            SignedIn(RecordFundingChange),
             get(pages::engage::get_change),
         ),
         route(
             Method::POST,
             "/engage/funding/{change}/indicators",
-            SignedIn(UseEngagementWorkspace),
+            SignedIn(RecordFundingChange),
             post(pages::engage::post_indicator),
         ),
         route(

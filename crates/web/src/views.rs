@@ -29,7 +29,7 @@ impl Layout {
         let mut nav = Vec::new();
         if let Some(ctx) = session {
             let actor = &ctx.actor;
-            let candidates: [(&'static str, &'static str, Action); 9] = [
+            let candidates: [(&'static str, &'static str, Action); 10] = [
                 ("/", "Home", Action::ViewHome),
                 ("/people", "People", Action::ListPeople),
                 ("/team", "Team involvement", Action::ViewTeamDashboard),
@@ -37,11 +37,14 @@ impl Layout {
                 ("/econ", "Economics", Action::ManageUnitCosts),
                 ("/qual", "Interviews", Action::ManageQualProject),
                 ("/engage", "Engagement", Action::UseEngagementWorkspace),
+                ("/engage/funding", "Funding changes", Action::RecordFundingChange),
                 ("/admin", "Administration", Action::ManageAccounts),
                 ("/admin/audit", "Audit log", Action::ReadAuditLog),
             ];
             for (href, label, action) in candidates {
-                if actor_may(actor, action) {
+                // The engagement lead reaches funding changes from the engagement pages.
+                let covered = href == "/engage/funding" && actor_may(actor, Action::UseEngagementWorkspace);
+                if actor_may(actor, action) && !covered {
                     nav.push(NavLink {
                         href,
                         label,
@@ -59,6 +62,11 @@ impl Layout {
             csrf: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
             nav,
         }
+    }
+
+    /// Whether the navigation offers this page (templates use it to show only what is allowed).
+    pub fn has(&self, href: &str) -> bool {
+        self.nav.iter().any(|l| l.href == href)
     }
 
     pub fn with_csrf(mut self, csrf: String) -> Layout {

@@ -116,7 +116,7 @@ impl Voice {
             Role::ServiceUser => Some(Voice::ServiceUser),
             Role::Carer => Some(Voice::Carer),
             Role::Clinician | Role::TeamLead => Some(Voice::Clinical),
-            Role::Researcher | Role::EngagementLead | Role::Admin => None,
+            Role::Researcher | Role::EngagementLead | Role::Commissioner | Role::Admin => None,
         }
     }
 }

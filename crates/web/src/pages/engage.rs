@@ -861,7 +861,7 @@ async fn funding_page(
     f: FormFields,
     status: StatusCode,
 ) -> HtmlResult {
-    let view = state.app.engagement(signed_in.actor()).await.html()?;
+    let view = state.app.funding_view(signed_in.actor()).await.html()?;
     let page = FundingPage {
         layout: layout(signed_in, "Funding changes"),
         c: Common { view, errors, f },

@@ -326,7 +326,10 @@ async fn an_engagement_lead_follows_a_funding_change_from_engagement_to_outcomes
         assert_eq!(reader.headers().unwrap().get(2), Some("proposal"));
         let row = reader.records().next().unwrap().unwrap();
         assert_eq!(&row[4], "Open 5pm to 11pm, Thursday to Sunday.");
-        assert_eq!(morgan.get("/engage/export/nothing.csv").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            morgan.get("/engage/export/nothing.csv").await.status,
+            StatusCode::NOT_FOUND
+        );
         assert!(morgan.get("/engage").await.body.contains("Engagement over time"));
         let book = morgan.get("/engage/export.xlsx").await;
         assert_eq!(book.status, StatusCode::OK);
@@ -392,5 +395,61 @@ async fn the_demo_has_a_stakeholder_group_a_year_of_activities_and_two_contrasti
             view.voices.iter().any(|v| v.under_heard.is_some()),
             "someone is under-heard"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_commissioner_records_a_funding_change_and_follows_it_without_seeing_the_register() {
+    for backend in backends().await {
+        let app = TestApp::spawn(backend).await;
+        let organisation = app
+            .app
+            .organisation_named(cocare_app::DEMO_ORGANISATION)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        app.app.seed_engage_demo(organisation).await.unwrap();
+        let mut kim = app.signed_in("kim").await;
+        let home = kim.get("/").await;
+        assert!(home.body.contains("href=\"/engage/funding\""), "{}", home.body);
+        for path in ["/engage", "/engage/stakeholders", "/engage/board", "/engage/payments"] {
+            assert_eq!(kim.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+        }
+        let list = kim.get("/engage/funding").await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(list.body.contains("crisis café"));
+        assert!(
+            !list.body.contains("href=\"/engage/stakeholders\""),
+            "no link to the register"
+        );
+        let reply = kim
+            .post_form(
+                "/engage/funding",
+                &[
+                    ("programme", "Talking therapies waiting list initiative"),
+                    ("kind", "increase"),
+                    ("amount_before", "100000"),
+                    ("amount_after", "150000"),
+                    ("effective_on", "2023-06-01"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let path = reply.location().unwrap().to_string();
+        let page = kim.get(&path).await;
+        assert!(
+            page.body
+                .contains("No engagement activity was recorded within six months")
+        );
+        // The café's page shows the activities around it by title and numbers, never names.
+        let kim_actor = app.actor_of("kim").await;
+        let view = app.app.funding_view(&kim_actor).await.unwrap();
+        assert!(view.stakeholders.is_empty() && view.ratings.is_empty() && view.payments.is_empty());
+        let cafe = view.funding.iter().find(|f| f.kind == "reallocation").unwrap();
+        let page = kim.get(&format!("/engage/funding/{}", cafe.id)).await;
+        assert!(page.body.contains("Co-design 1"), "{}", page.body);
+        assert!(!page.body.contains("(synthetic)</li>") && !page.body.contains("Aled Morgan"));
+        assert!(page.body.contains("level change"));
     }
 }

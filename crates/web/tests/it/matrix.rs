@@ -16,7 +16,7 @@ enum Outcome {
 }
 use Outcome::{A, D, S};
 
-const PEOPLE: [&str; 8] = [
+const PEOPLE: [&str; 9] = [
     "anonymous",
     "sam",
     "casey",
@@ -25,25 +25,28 @@ const PEOPLE: [&str; 8] = [
     "riley",
     "morgan",
     "admin",
+    "kim",
 ];
 
 /// Columns: anonymous, service user (sam), carer (casey), clinician (alex), team lead (jordan),
-/// researcher (riley), engagement lead (morgan), administrator (admin).
-fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
-    let public = [A, A, A, A, A, A, A, A];
-    let signed_in = [S, A, A, A, A, A, A, A];
-    let care = [S, A, A, A, A, D, D, D];
-    let consent_write = [S, A, D, A, D, D, D, D];
-    let admin = [S, D, D, D, D, D, D, A];
-    let plan_write = [S, A, A, A, D, D, D, D];
-    let coordinator = [S, D, D, A, D, D, D, D];
-    let copy = [S, A, D, A, D, D, D, D];
+/// researcher (riley), engagement lead (morgan), administrator (admin), commissioner (kim).
+fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 9]> {
+    let public = [A, A, A, A, A, A, A, A, A];
+    let signed_in = [S, A, A, A, A, A, A, A, A];
+    let care = [S, A, A, A, A, D, D, D, D];
+    let consent_write = [S, A, D, A, D, D, D, D, D];
+    let admin = [S, D, D, D, D, D, D, A, D];
+    let plan_write = [S, A, A, A, D, D, D, D, D];
+    let coordinator = [S, D, D, A, D, D, D, D, D];
+    let copy = [S, A, D, A, D, D, D, D, D];
     // Carers pass the route's gate but do not rate life domains: the use case refuses them.
-    let ratings = [S, A, D, A, D, D, D, D];
+    let ratings = [S, A, D, A, D, D, D, D, D];
     // Researchers and administrators import records; only researchers analyse them.
-    let records = [S, D, D, D, D, A, D, A];
-    let research = [S, D, D, D, D, A, D, D];
-    let engagement = [S, D, D, D, D, D, A, D];
+    let records = [S, D, D, D, D, A, D, A, D];
+    let research = [S, D, D, D, D, A, D, D, D];
+    let engagement = [S, D, D, D, D, D, A, D, D];
+    // Funding changes: the engagement lead and the commissioner.
+    let funding = [S, D, D, D, D, D, A, D, A];
     BTreeMap::from([
         (("GET", "/health"), public),
         (("GET", "/static/cocare.css"), public),
@@ -72,16 +75,16 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("POST", "/people/{person}/plan/review"), coordinator),
         (("POST", "/people/{person}/plan/copies"), copy),
         (("POST", "/people/{person}/dialog"), ratings),
-        (("GET", "/team"), [S, D, D, D, A, D, D, D]),
+        (("GET", "/team"), [S, D, D, D, A, D, D, D, D]),
         // Questionnaires are the service user's (with their clinician): carers are refused.
-        (("GET", "/people/{person}/measures"), [S, A, D, A, A, D, D, D]),
+        (("GET", "/people/{person}/measures"), [S, A, D, A, A, D, D, D, D]),
         (
             ("GET", "/people/{person}/measures/{questionnaire}"),
-            [S, A, D, A, D, D, D, D],
+            [S, A, D, A, D, D, D, D, D],
         ),
         (
             ("POST", "/people/{person}/measures/{questionnaire}"),
-            [S, A, D, A, D, D, D, D],
+            [S, A, D, A, D, D, D, D, D],
         ),
         (("GET", "/admin"), admin),
         (("POST", "/admin/organisations"), admin),
@@ -107,14 +110,14 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         ),
         (
             ("GET", "/api/v1/people/{person}/careplan/fhir"),
-            [S, A, D, A, A, D, D, D],
+            [S, A, D, A, A, D, D, D, D],
         ),
         (("GET", "/api/v1/admin/accounts"), admin),
         (("GET", "/records"), records),
         (("POST", "/records/import"), records),
         // The gate lets researchers and administrators through, but an import's page is shown
         // only to whoever started it, and none was started here: 404 for everyone.
-        (("GET", "/records/imports/{job}"), [S, D, D, D, D, D, D, D]),
+        (("GET", "/records/imports/{job}"), [S, D, D, D, D, D, D, D, D]),
         (("GET", "/records/cohorts/new"), research),
         (("POST", "/records/cohorts"), research),
         (("GET", "/records/cohorts/{cohort}"), research),
@@ -152,10 +155,10 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 8]> {
         (("POST", "/engage/proposals/{proposal}"), engagement),
         (("GET", "/engage/payments"), engagement),
         (("POST", "/engage/payments"), engagement),
-        (("GET", "/engage/funding"), engagement),
-        (("POST", "/engage/funding"), engagement),
-        (("GET", "/engage/funding/{change}"), engagement),
-        (("POST", "/engage/funding/{change}/indicators"), engagement),
+        (("GET", "/engage/funding"), funding),
+        (("POST", "/engage/funding"), funding),
+        (("GET", "/engage/funding/{change}"), funding),
+        (("POST", "/engage/funding/{change}/indicators"), funding),
         (("GET", "/engage/report"), engagement),
         (("POST", "/engage/report"), engagement),
         (("GET", "/engage/export.xlsx"), engagement),

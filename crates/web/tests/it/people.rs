@@ -159,6 +159,7 @@ async fn each_role_lands_on_a_home_page_showing_only_what_it_may_use() {
         ("jordan", "Team caseload", "/admin"),
         ("riley", "Research and evaluation", "/people"),
         ("morgan", "Stakeholder engagement", "/people"),
+        ("kim", "Funding changes and their outcomes", "/engage/stakeholders"),
         ("admin", "Administration", "/people"),
     ];
     for (who, shows, hides) in cases {
