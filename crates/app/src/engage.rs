@@ -349,6 +349,98 @@ impl App {
         Ok(())
     }
 
+    /// Makes a fresh single-use rating link for each person who came to an activity and has not
+    /// rated it: (stakeholder, token). The tokens are shown once; only their hashes are kept.
+    pub async fn rating_links(&self, actor: &Actor, activity: &str) -> Result<Vec<(String, String)>, AppError> {
+        let (organisation, permit, mut tx) = self.engage_txn(actor).await?;
+        let activities = tx.activities(&permit, organisation).await?;
+        if !activities.iter().any(|a| a.id == activity) {
+            return Err(AppError::NotFound);
+        }
+        let rated: Vec<String> = tx
+            .ratings(&permit, organisation)
+            .await?
+            .into_iter()
+            .filter(|r| r.activity == activity)
+            .map(|r| r.stakeholder)
+            .collect();
+        let came: Vec<String> = tx
+            .attendance(&permit, organisation)
+            .await?
+            .into_iter()
+            .filter(|(a, r)| a == activity && r.attended && !rated.contains(&r.stakeholder))
+            .map(|(_, r)| r.stakeholder)
+            .collect();
+        let mut out = Vec::new();
+        for stakeholder in came {
+            let token = crate::secret::random_token()?;
+            tx.save_rating_link(&permit, activity, &stakeholder, &crate::secret::token_hash(&token))
+                .await?;
+            out.push((stakeholder, token));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// The activity a rating link is for (its title and date), if the link can still be used.
+    pub async fn rating_link(&self, token: &str) -> Result<ActivityRow, AppError> {
+        let system = Actor::system("rating-link");
+        let permit = cocare_policy::decide(&system, Action::UseEngagementWorkspace, &cocare_policy::Resource::Own)?;
+        let mut tx = self.store.begin_write().await?;
+        let (activity, _, used) = tx
+            .rating_link(&permit, &crate::secret::token_hash(token))
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if used.is_some() {
+            return Err(AppError::Conflict(
+                "this link has already been used to rate the activity; thank you. Ask the engagement lead for a new one if you want to change your answer".into(),
+            ));
+        }
+        let row = tx.activity_by_id(&permit, &activity).await?.ok_or(AppError::NotFound)?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// A participant's own rating through their link; the link is then used up.
+    pub async fn rate_by_link(&self, token: &str, facets: [i64; 3], comment: &str) -> Result<(), AppError> {
+        let system = Actor::system("rating-link");
+        let permit = cocare_policy::decide(&system, Action::UseEngagementWorkspace, &cocare_policy::Resource::Own)?;
+        let hash = crate::secret::token_hash(token);
+        let mut tx = self.store.begin_write().await?;
+        let (activity, stakeholder, used) = tx.rating_link(&permit, &hash).await?.ok_or(AppError::NotFound)?;
+        if used.is_some() {
+            return Err(AppError::Conflict(
+                "this link has already been used to rate the activity; thank you".into(),
+            ));
+        }
+        let mut checks = Checks::default();
+        for (field, v) in ["shared_purpose", "participation", "dialogue"].into_iter().zip(facets) {
+            if !(1..=5).contains(&v) {
+                checks.fail(field, "Choose 1 (not at all) to 5 (very much).");
+            }
+        }
+        checks.finish()?;
+        if !tx.use_rating_link(&permit, &hash).await? {
+            return Err(AppError::Conflict(
+                "this link has already been used to rate the activity; thank you".into(),
+            ));
+        }
+        tx.save_rating(
+            &permit,
+            &RatingRow {
+                activity,
+                stakeholder,
+                shared_purpose: facets[0],
+                participation: facets[1],
+                dialogue: facets[2],
+                comment: comment.trim().to_string(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records a payment or reimbursement for involvement.
     pub async fn save_payment(&self, actor: &Actor, p: &PaymentRow) -> Result<String, AppError> {
         let mut checks = Checks::default();

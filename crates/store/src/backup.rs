@@ -15,7 +15,7 @@ use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
-pub const RESTORE_ORDER: [&str; 48] = [
+pub const RESTORE_ORDER: [&str; 49] = [
     "organisations",
     "teams",
     "people",
@@ -62,6 +62,7 @@ pub const RESTORE_ORDER: [&str; 48] = [
     "engagement_actions",
     "engagement_ratings",
     "engagement_payments",
+    "engagement_rating_links",
     "audit_log",
     "audit_head",
 ];

@@ -810,4 +810,75 @@ impl WriteTxn {
             })
             .collect()
     }
+
+    /// Keeps a rating link (only the token's hash).
+    pub async fn save_rating_link(
+        &mut self,
+        permit: &Permit,
+        activity: &str,
+        stakeholder: &str,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        require(permit, ENGAGE, "make a rating link")?;
+        sqlx::query(
+            "INSERT INTO engagement_rating_links (token_hash, activity_id, stakeholder_id, created_at, used_at) \
+             VALUES ($1, $2, $3, $4, NULL)",
+        )
+        .bind(token_hash)
+        .bind(activity)
+        .bind(stakeholder)
+        .bind(now())
+        .execute(self.conn())
+        .await?;
+        self.audit_permit(permit, &format!("activity:{activity}:rating-link-made"))
+            .await?;
+        Ok(())
+    }
+
+    /// What a rating link is for: (activity, stakeholder, used at).
+    pub async fn rating_link(
+        &mut self,
+        permit: &Permit,
+        token_hash: &str,
+    ) -> Result<Option<(String, String, Option<String>)>, StoreError> {
+        require(permit, ENGAGE, "follow a rating link")?;
+        let row = sqlx::query(
+            "SELECT activity_id, stakeholder_id, used_at FROM engagement_rating_links WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.conn())
+        .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get("activity_id")?,
+                r.try_get("stakeholder_id")?,
+                r.try_get("used_at")?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Marks a link used; false if it already was (two submissions at once: one wins).
+    pub async fn use_rating_link(&mut self, permit: &Permit, token_hash: &str) -> Result<bool, StoreError> {
+        require(permit, ENGAGE, "use a rating link")?;
+        let done =
+            sqlx::query("UPDATE engagement_rating_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
+                .bind(now())
+                .bind(token_hash)
+                .execute(self.conn())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// One activity (for a rating link's page: its title and date).
+    pub async fn activity_by_id(&mut self, permit: &Permit, id: &str) -> Result<Option<ActivityRow>, StoreError> {
+        require(permit, ENGAGE, "read an activity")?;
+        let row = sqlx::query(
+            "SELECT id, kind, title, purpose, held_on, minutes, funding_change_id FROM engagement_activities WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.conn())
+        .await?;
+        row.as_ref().map(activity_row).transpose()
+    }
 }

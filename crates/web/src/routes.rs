@@ -545,6 +545,14 @@ pub fn routes() -> Vec<Route> {
             post(pages::engage::post_rating),
         ),
         route(
+            Method::POST,
+            "/engage/activities/{activity}/links",
+            SignedIn(UseEngagementWorkspace),
+            post(pages::engage::post_links),
+        ),
+        route(Method::GET, "/rate/{token}", Public, get(pages::engage::get_rate)),
+        route(Method::POST, "/rate/{token}", Public, post(pages::engage::post_rate)),
+        route(
             Method::GET,
             "/engage/board",
             SignedIn(UseEngagementWorkspace),

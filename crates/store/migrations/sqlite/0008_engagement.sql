@@ -114,3 +114,13 @@ CREATE TABLE outcome_indicators (
     series TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+
+-- Links a participant follows to rate an activity themselves (no account needed): only a hash
+-- of the token is kept, and a link is used once.
+CREATE TABLE engagement_rating_links (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    activity_id TEXT NOT NULL REFERENCES engagement_activities(id),
+    stakeholder_id TEXT NOT NULL REFERENCES stakeholders(id),
+    created_at TEXT NOT NULL,
+    used_at TEXT
+);

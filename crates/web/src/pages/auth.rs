@@ -53,7 +53,7 @@ pub fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> Strin
         .to_string()
 }
 
-fn csrf_cookie(state: &AppState, token: &str) -> String {
+pub(crate) fn csrf_cookie(state: &AppState, token: &str) -> String {
     Cookie::build((CSRF_COOKIE, token.to_owned()))
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -63,7 +63,7 @@ fn csrf_cookie(state: &AppState, token: &str) -> String {
         .to_string()
 }
 
-fn new_csrf() -> String {
+pub(crate) fn new_csrf() -> String {
     cocare_app::new_token().unwrap_or_default()
 }
 

@@ -502,6 +502,8 @@ struct ActivityPage {
     layout: Layout,
     c: Common,
     activity: ActivityRow,
+    /// Rating links just made: (name, path).
+    links: Vec<(String, String)>,
     facets: [&'static str; 3],
 }
 
@@ -540,6 +542,7 @@ async fn activity_page(
         layout: layout(signed_in, activity.title.clone()),
         c: Common { view, errors, f },
         activity,
+        links: Vec::new(),
         facets: FACETS,
     };
     Ok(render(status, &page))
@@ -633,6 +636,137 @@ pub async fn post_rating(
             activity_page(&state, &signed_in, &id, errors, f, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
+}
+
+/// Makes single-use rating links for the people who came and have not rated yet.
+pub async fn post_links(State(state): State<AppState>, signed_in: SignedIn, Path(id): Path<String>) -> HtmlResult {
+    let made = state.app.rating_links(signed_in.actor(), &id).await.html()?;
+    let view = state.app.engagement(signed_in.actor()).await.html()?;
+    let activity = view
+        .activity(&id)
+        .cloned()
+        .ok_or_else(|| WebError::from_app(Audience::Html, AppError::NotFound))?;
+    let links = made
+        .into_iter()
+        .map(|(s, token)| (view.stakeholder_name(&s), format!("/rate/{token}")))
+        .collect();
+    let page = ActivityPage {
+        layout: layout(&signed_in, activity.title.clone()),
+        c: Common {
+            view,
+            errors: Errors::default(),
+            f: FormFields::default(),
+        },
+        activity,
+        links,
+        facets: FACETS,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "engage_rate.html")]
+struct RatePage {
+    layout: Layout,
+    activity: Option<ActivityRow>,
+    errors: Errors,
+    f: FormFields,
+    facets: [&'static str; 3],
+    done: bool,
+    problem: Option<String>,
+}
+
+impl RatePage {
+    /// The form posts back to the path it came from.
+    fn token_path(&self) -> String {
+        self.f.get("__token")
+    }
+}
+
+fn rate_layout(state: &AppState, session: &Option<cocare_app::SessionContext>, csrf: &str) -> Layout {
+    let _ = state;
+    match session {
+        Some(ctx) => Layout::new("Rate an activity", Some(ctx), ""),
+        None => Layout::new("Rate an activity", None, "").with_csrf(csrf.to_string()),
+    }
+}
+
+/// A participant's own rating page, reached by their single-use link (no account needed).
+pub async fn get_rate(
+    State(state): State<AppState>,
+    crate::gate::MaybeSignedIn(session): crate::gate::MaybeSignedIn,
+    Path(token): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let existing = crate::gate::cookie_value(&headers, crate::gate::CSRF_COOKIE).filter(|t| t.len() == 64);
+    let csrf = existing.clone().unwrap_or_else(crate::pages::auth::new_csrf);
+    let (activity, problem, status) = match state.app.rating_link(&token).await {
+        Ok(a) => (Some(a), None, StatusCode::OK),
+        Err(AppError::Conflict(m)) => (None, Some(crate::econ_report::sentence(&m)), StatusCode::CONFLICT),
+        Err(e) => return WebError::from_app(Audience::Html, e).into_response(),
+    };
+    let page = RatePage {
+        layout: rate_layout(&state, &session, &csrf),
+        activity,
+        errors: Errors::default(),
+        f: FormFields::from_pairs(vec![("__token".into(), token.clone())]),
+        facets: FACETS,
+        done: false,
+        problem,
+    };
+    let mut response = render(status, &page);
+    if session.is_none()
+        && existing.is_none()
+        && let Ok(value) = crate::pages::auth::csrf_cookie(&state, &csrf).parse()
+    {
+        response.headers_mut().append(axum::http::header::SET_COOKIE, value);
+    }
+    response
+}
+
+pub async fn post_rate(
+    State(state): State<AppState>,
+    crate::gate::MaybeSignedIn(session): crate::gate::MaybeSignedIn,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> HtmlResult {
+    let typed = FormFields::parse(&body);
+    let csrf = typed.get("csrf_token");
+    let mut pairs: Vec<(String, String)> = ["shared_purpose", "participation", "dialogue", "comment"]
+        .iter()
+        .map(|k| ((*k).to_string(), typed.get(k)))
+        .collect();
+    pairs.push(("__token".into(), token.clone()));
+    let f = FormFields::from_pairs(pairs);
+    let score = |k: &str| f.get(k).trim().parse::<i64>().unwrap_or(0);
+    let facets = [score("shared_purpose"), score("participation"), score("dialogue")];
+    let outcome = state.app.rate_by_link(&token, facets, &f.get("comment")).await;
+    let (errors, done, problem, status) = match outcome {
+        Ok(()) => (Errors::default(), true, None, StatusCode::OK),
+        Err(AppError::Validation(e)) => (Errors(e), false, None, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(AppError::Conflict(m)) => (
+            Errors::default(),
+            false,
+            Some(crate::econ_report::sentence(&m)),
+            StatusCode::CONFLICT,
+        ),
+        Err(e) => return Err(WebError::from_app(Audience::Html, e)),
+    };
+    let activity = if done || problem.is_some() {
+        None
+    } else {
+        state.app.rating_link(&token).await.ok()
+    };
+    let page = RatePage {
+        layout: rate_layout(&state, &session, &csrf),
+        activity,
+        errors,
+        f,
+        facets: FACETS,
+        done,
+        problem,
+    };
+    Ok(render(status, &page))
 }
 
 // ----- The board -----

@@ -453,3 +453,106 @@ async fn a_commissioner_records_a_funding_change_and_follows_it_without_seeing_t
         assert!(page.body.contains("level change"));
     }
 }
+
+#[tokio::test]
+async fn a_participant_rates_an_activity_through_their_own_single_use_link() {
+    for backend in backends().await {
+        let app = TestApp::spawn(backend).await;
+        let organisation = app
+            .app
+            .organisation_named(cocare_app::DEMO_ORGANISATION)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        app.app.seed_engage_demo(organisation).await.unwrap();
+        let lead = app.actor_of("morgan").await;
+        let before = app.app.engagement(&lead).await.unwrap();
+        // The demo's latest activity: everyone who came has rated it already, so no links.
+        let activity = before.activities.last().unwrap().id.clone();
+        let mut morgan = app.signed_in("morgan").await;
+        morgan.get(&format!("/engage/activities/{activity}")).await;
+        let page = morgan
+            .post_form(&format!("/engage/activities/{activity}/links"), &[])
+            .await;
+        assert!(!page.body.contains("/rate/"), "no links for people who have rated");
+        // A new activity where one person came and has not rated.
+        let someone = before.current()[0].id.clone();
+        let new = app
+            .app
+            .save_activity(
+                &lead,
+                &cocare_app::ActivityRow {
+                    id: String::new(),
+                    kind: "meeting".into(),
+                    title: "Group review".into(),
+                    purpose: "Look back".into(),
+                    held_on: "2025-12-01".into(),
+                    minutes: String::new(),
+                    funding_change: None,
+                },
+                &[cocare_app::AttendanceRow {
+                    stakeholder: someone.clone(),
+                    invited: true,
+                    attended: true,
+                }],
+            )
+            .await
+            .unwrap();
+        morgan.get(&format!("/engage/activities/{new}")).await;
+        let page = morgan.post_form(&format!("/engage/activities/{new}/links"), &[]).await;
+        let path = page
+            .body
+            .split("<code>")
+            .nth(1)
+            .unwrap()
+            .split("</code>")
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(path.starts_with("/rate/"), "{path}");
+
+        // The participant, with no account: the form, a mistake kept, then the rating.
+        let mut visitor = app.anonymous();
+        let form = visitor.get(&path).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(form.body.contains("Group review"));
+        let reply = visitor
+            .post_form(
+                &path,
+                &[
+                    ("shared_purpose", "4"),
+                    ("participation", ""),
+                    ("dialogue", "5"),
+                    ("comment", "I was listened to."),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(reply.body.contains("I was listened to."));
+        let reply = visitor
+            .post_form(
+                &path,
+                &[
+                    ("shared_purpose", "4"),
+                    ("participation", "3"),
+                    ("dialogue", "5"),
+                    ("comment", "I was listened to."),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert!(reply.body.contains("Thank you"));
+        let after = app.app.engagement(&lead).await.unwrap();
+        let r = after.ratings.iter().find(|r| r.activity == new).unwrap();
+        assert_eq!(
+            (r.stakeholder.as_str(), r.participation, r.comment.as_str()),
+            (someone.as_str(), 3, "I was listened to.")
+        );
+        // Used once: the link now says so and records nothing more.
+        let again = visitor.get(&path).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert!(again.body.contains("already been used"));
+        assert_eq!(visitor.get("/rate/made-up").await.status, StatusCode::NOT_FOUND);
+    }
+}

@@ -151,6 +151,10 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 9]> {
         (("POST", "/engage/activities/{activity}/proposals"), engagement),
         (("POST", "/engage/activities/{activity}/actions"), engagement),
         (("POST", "/engage/activities/{activity}/ratings"), engagement),
+        (("POST", "/engage/activities/{activity}/links"), engagement),
+        // A rating link that does not exist is not found by anyone (valid links: engage tests).
+        (("GET", "/rate/{token}"), [D, D, D, D, D, D, D, D, D]),
+        (("POST", "/rate/{token}"), [D, D, D, D, D, D, D, D, D]),
         (("GET", "/engage/board"), engagement),
         (("POST", "/engage/proposals/{proposal}"), engagement),
         (("GET", "/engage/payments"), engagement),
@@ -379,7 +383,8 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{activity}", &activity)
                     .replace("{proposal}", &proposal)
                     .replace("{change}", &change)
-                    .replace("{sheet}", "board.csv");
+                    .replace("{sheet}", "board.csv")
+                    .replace("{token}", "not-a-real-link");
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
                     (Method::GET, _) => client.get(&concrete).await,
