@@ -1333,6 +1333,27 @@ impl App {
         Ok(id)
     }
 
+    /// Adds the configurations of a CMO table (for example a funding change's, from the
+    /// engagement record) to the project, all or none.
+    pub async fn import_qual_cmos(&self, actor: &Actor, project: &str, csv: &str) -> Result<usize, AppError> {
+        let cmos = cocare_qual::realist::parse_table_csv(csv).map_err(|problems| {
+            AppError::Validation(
+                problems
+                    .into_iter()
+                    .take(20)
+                    .map(|p| FieldError::new("cmo_table", sentence_case(&p)))
+                    .collect(),
+            )
+        })?;
+        let (mut tx, permit) = self.project_txn(actor, project, Action::CodeQualProject).await?;
+        for cmo in &cmos {
+            let body = serde_json::to_string(cmo).map_err(anyhow::Error::new)?;
+            tx.save_qual_cmo(&permit, project, None, &body).await?;
+        }
+        tx.commit().await?;
+        Ok(cmos.len())
+    }
+
     /// The CMO table as CSV (latest versions, excerpts quoted).
     pub async fn qual_cmo_csv(&self, actor: &Actor, project: &str) -> Result<String, AppError> {
         let (mut tx, permit) = self.project_txn(actor, project, Action::ReadQualProject).await?;

@@ -209,6 +209,63 @@ pub fn table_csv(rows: &[TableRow<'_>], excerpt: ExcerptLookup<'_>) -> String {
         .unwrap_or_default()
 }
 
+/// Reads configurations from a CMO table (the columns [`table_csv`] writes; `programme_theory`,
+/// `configuration`, `context`, `mechanism` and `outcome` are needed, `notes` is optional, the
+/// rest is ignored, excerpts included: they point into another project's sources). Every problem
+/// is named by line and column; nothing is returned if there is one.
+pub fn parse_table_csv(text: &str) -> Result<Vec<Cmo>, Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let header = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(vec![format!("line 1: {e}")]),
+    };
+    let col = |name: &str| header.iter().position(|h| h.trim() == name);
+    let need = ["programme_theory", "configuration", "context", "mechanism", "outcome"];
+    let missing: Vec<String> = need
+        .iter()
+        .filter(|n| col(n).is_none())
+        .map(|n| format!("line 1: the column {n} is missing"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    let at = |rec: &csv::StringRecord, name: &str| -> String {
+        col(name).and_then(|i| rec.get(i)).unwrap_or("").trim().to_string()
+    };
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        let cmo = Cmo {
+            theory: at(&rec, "programme_theory"),
+            name: at(&rec, "configuration"),
+            context: at(&rec, "context"),
+            mechanism: at(&rec, "mechanism"),
+            outcome: at(&rec, "outcome"),
+            notes: at(&rec, "notes"),
+            evidence: Vec::new(),
+        };
+        match cmo.validate(&BTreeMap::new()) {
+            Ok(()) => out.push(cmo),
+            Err(ps) => problems.extend(
+                ps.iter()
+                    .map(|p| format!("line {line}, column {}: {}", p.field, p.reason)),
+            ),
+        }
+    }
+    if out.is_empty() && problems.is_empty() {
+        problems.push("the table has no configurations".into());
+    }
+    if problems.is_empty() { Ok(out) } else { Err(problems) }
+}
+
 /// What changed between two versions of a configuration, field by field, in plain words.
 pub fn changes(old: &Cmo, new: &Cmo) -> Vec<String> {
     let mut out = Vec::new();
@@ -308,6 +365,32 @@ mod tests {
         assert_eq!(&row[4], "Service users feel unheard, \"done to\"");
         assert_eq!(&row[6], "1");
         assert_eq!(&row[8], "[supports] Interview 1 0–5: \u{201c}I was\u{201d}");
+    }
+
+    #[test]
+    fn a_table_reads_back_and_its_problems_are_named_by_line() {
+        let c = cmo();
+        let csv = table_csv(
+            &[TableRow {
+                id: "x",
+                version: 2,
+                cmo: &c,
+            }],
+            &|_, _, _| None,
+        );
+        let back = parse_table_csv(&csv).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].mechanism, c.mechanism);
+        assert!(back[0].evidence.is_empty(), "excerpts stay with their own project");
+        let bad = "programme_theory,configuration,context,mechanism,outcome\nT,N,C,,O\n";
+        assert_eq!(
+            parse_table_csv(bad).unwrap_err(),
+            ["line 2, column mechanism: write the mechanism (what people respond to, and how)"]
+        );
+        assert_eq!(
+            parse_table_csv("a,b\n").unwrap_err()[0],
+            "line 1: the column programme_theory is missing"
+        );
     }
 
     #[test]

@@ -461,6 +461,13 @@ pub fn routes() -> Vec<Route> {
             post(pages::qual::post_cmos),
         ),
         route(
+            Method::POST,
+            "/qual/{project}/cmos/import",
+            SignedIn(CodeQualProject),
+            post(pages::qual::post_cmo_import)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::server::QUAL_UPLOAD_LIMIT)),
+        ),
+        route(
             Method::GET,
             "/qual/{project}/cmos.csv",
             SignedIn(ReadQualProject),
@@ -599,6 +606,12 @@ pub fn routes() -> Vec<Route> {
             "/engage/funding/{change}/indicators",
             SignedIn(RecordFundingChange),
             post(pages::engage::post_indicator),
+        ),
+        route(
+            Method::GET,
+            "/engage/funding/{change}/cmo.csv",
+            SignedIn(RecordFundingChange),
+            get(pages::engage::get_change_cmo),
         ),
         route(
             Method::GET,

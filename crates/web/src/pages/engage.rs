@@ -1031,7 +1031,7 @@ pub async fn post_funding(State(state): State<AppState>, signed_in: SignedIn, bo
     let before = money("amount_before");
     let after = money("amount_after");
     let row = FundingChangeRow {
-        id: String::new(),
+        id: f.get("id"),
         programme: f.get("programme").trim().to_string(),
         kind: f.get("kind"),
         amount_before_pence: before,
@@ -1050,7 +1050,20 @@ pub async fn post_funding(State(state): State<AppState>, signed_in: SignedIn, bo
         Ok(id) => Ok(see_other(format!("/engage/funding/{id}"))),
         Err(e) => {
             let errors = validation(e)?;
-            funding_page(&state, &signed_in, errors, f, StatusCode::UNPROCESSABLE_ENTITY).await
+            let editing = f.get("id");
+            if editing.is_empty() {
+                funding_page(&state, &signed_in, errors, f, StatusCode::UNPROCESSABLE_ENTITY).await
+            } else {
+                change_page(
+                    &state,
+                    &signed_in,
+                    &editing,
+                    errors,
+                    f,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
         }
     }
 }
@@ -1146,6 +1159,38 @@ pub async fn post_indicator(
             change_page(&state, &signed_in, &id, errors, f, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
+}
+
+/// The funding change's realist notes as a CMO configuration, in the columns of the
+/// qualitative workbench's CMO table, for a researcher to bring into a project.
+pub async fn get_change_cmo(State(state): State<AppState>, signed_in: SignedIn, Path(id): Path<String>) -> HtmlResult {
+    let (_, change, _) = state.app.funding_change(signed_in.actor(), &id).await.html()?;
+    let cmo = cocare_app::qual_domain::realist::Cmo {
+        theory: format!("Funding change: {}", change.programme),
+        name: format!("{} ({})", label(&FUNDING_KINDS, &change.kind), change.effective_on),
+        context: change.context.clone(),
+        mechanism: change.mechanisms.clone(),
+        outcome: change.outcomes.clone(),
+        notes: format!(
+            "From the engagement record: {} a year before, {} after.",
+            domain::pounds(change.amount_before_pence),
+            domain::pounds(change.amount_after_pence)
+        ),
+        evidence: Vec::new(),
+    };
+    let csv = cocare_app::qual_domain::realist::table_csv(
+        &[cocare_app::qual_domain::realist::TableRow {
+            id: &change.id,
+            version: 1,
+            cmo: &cmo,
+        }],
+        &|_, _, _| None,
+    );
+    Ok(download(
+        "text/csv; charset=utf-8",
+        "funding-change-cmo.csv".into(),
+        csv.into_bytes(),
+    ))
 }
 
 // ----- GRIPP2 and the workbook -----

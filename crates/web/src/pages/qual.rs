@@ -1591,6 +1591,46 @@ pub async fn post_cmos(
     }
 }
 
+/// Adds configurations from a CMO table file (this workbench's, or a funding change's).
+pub async fn post_cmo_import(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(project): Path<String>,
+    mut multipart: Multipart,
+) -> HtmlResult {
+    let outcome = match read_parts(&mut multipart).await {
+        Err(message) => Err(AppError::Validation(vec![FieldError::new("cmo_table", message)])),
+        Ok(Parts { file: None, .. }) => Err(AppError::Validation(vec![FieldError::new(
+            "cmo_table",
+            "Choose a CMO table (.csv).",
+        )])),
+        Ok(Parts {
+            file: Some((_, bytes)), ..
+        }) => match String::from_utf8(bytes) {
+            Ok(text) => state.app.import_qual_cmos(signed_in.actor(), &project, &text).await,
+            Err(_) => Err(AppError::Validation(vec![FieldError::new(
+                "cmo_table",
+                "This file is not UTF-8 text: save the table as CSV (UTF-8).",
+            )])),
+        },
+    };
+    match outcome {
+        Ok(_) => Ok(see_other(format!("/qual/{project}/cmos"))),
+        Err(e) => {
+            let errors = validation(e)?;
+            cmos_page(
+                &state,
+                &signed_in,
+                &project,
+                errors,
+                FormFields::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
 pub async fn get_cmo_csv(
     State(state): State<AppState>,
     signed_in: SignedIn,

@@ -556,3 +556,85 @@ async fn a_participant_rates_an_activity_through_their_own_single_use_link() {
         assert_eq!(visitor.get("/rate/made-up").await.status, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test]
+async fn a_funding_changes_realist_notes_are_refined_and_shared_with_the_workbench_as_a_cmo() {
+    for backend in backends().await {
+        let app = TestApp::spawn(backend).await;
+        let organisation = app
+            .app
+            .organisation_named(cocare_app::DEMO_ORGANISATION)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        app.app.seed_engage_demo(organisation).await.unwrap();
+        let lead = app.actor_of("morgan").await;
+        let view = app.app.engagement(&lead).await.unwrap();
+        let cafe = view.funding.iter().find(|f| f.kind == "reallocation").unwrap().clone();
+        let mut morgan = app.signed_in("morgan").await;
+        let path = format!("/engage/funding/{}", cafe.id);
+        morgan.get(&path).await;
+        // The outcomes, written once they are known (a future date is refused, notes kept).
+        let edit = |date: &'static str| {
+            vec![
+                ("id", cafe.id.clone()),
+                ("programme", cafe.programme.clone()),
+                ("kind", cafe.kind.clone()),
+                ("amount_before", "420000".to_string()),
+                ("amount_after", "310000".to_string()),
+                ("effective_on", date.to_string()),
+                ("context", cafe.context.clone()),
+                ("mechanisms", cafe.mechanisms.clone()),
+                ("outcomes", "A&E attendances fell by about nine a month.".to_string()),
+            ]
+        };
+        let fields = edit("2999-01-01");
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = morgan.post_form("/engage/funding", &fields).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(reply.body.contains("about nine a month"), "kept");
+        let fields = edit("2024-10-01");
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            morgan.post_form("/engage/funding", &fields).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let csv = morgan.get(&format!("{path}/cmo.csv")).await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.body.contains("about nine a month"));
+
+        // A researcher brings it into a project's realist synthesis.
+        let riley = app.actor_of("riley").await;
+        let project = app
+            .app
+            .create_qual_project(&riley, "Funding changes", "", "realist")
+            .await
+            .unwrap();
+        let mut r = app.signed_in("riley").await;
+        r.get(&format!("/qual/{project}/cmos")).await;
+        let boundary = "b0undary";
+        let mut body = Vec::new();
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"cmo_table\"; filename=\"cmo.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+        );
+        body.extend(csv.body.as_bytes());
+        body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let target = format!("/qual/{project}/cmos/import?csrf_token={}", r.csrf);
+        r.csrf_header = false;
+        let reply = r
+            .request(
+                axum::http::Method::POST,
+                &target,
+                Some(&format!("multipart/form-data; boundary={boundary}")),
+                body,
+            )
+            .await;
+        r.csrf_header = true;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let (_, cmos) = app.app.qual_cmos(&riley, &project).await.unwrap();
+        assert_eq!(cmos.len(), 1);
+        assert_eq!(cmos[0].cmo.theory, format!("Funding change: {}", cafe.programme));
+        assert_eq!(cmos[0].cmo.outcome, "A&E attendances fell by about nine a month.");
+    }
+}
