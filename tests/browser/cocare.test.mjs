@@ -580,6 +580,32 @@ test('an engagement lead follows a funding change: facets, who is heard, the boa
   await page.getByRole('button', { name: 'Add the action' }).click();
   await page.waitForURL(/#actions$/);
 
+  // A new activity with one person who came; their own single-use link to rate it.
+  await page.goto(`${base}/engage/activities`);
+  await page.locator('#title').fill('Carers evening');
+  await page.locator('#kind').selectOption('meeting');
+  await page.locator('#held_on').fill('2025-12-03');
+  await page.locator('#purpose').fill('Hear from carers about evenings');
+  await page.locator('input[name=attended]').first().check();
+  await page.getByRole('button', { name: 'Save the activity' }).click();
+  await page.getByRole('heading', { name: 'Carers evening' }).waitFor();
+  await page.getByRole('button', { name: /Make rating links/ }).click();
+  const link = (await page.locator('.notice code').first().innerText()).trim();
+  assert.match(link, /^\/rate\/[0-9a-f]{64}$/);
+  const visitor = await browser.newContext({ viewport: PHONE });
+  const rate = await visitor.newPage();
+  await rate.goto(`${base}${link}`);
+  await rate.getByRole('heading', { name: /How was/ }).waitFor();
+  await assertAccessible(rate, 'rating link (phone)');
+  await rate.screenshot({ path: join(shots, 'engage-rate-phone.png'), fullPage: true });
+  await rate.locator('#shared_purpose-4').check();
+  await rate.locator('#participation-5').check();
+  await rate.locator('#dialogue-4').check();
+  await rate.locator('#comment').fill('I felt heard this time.');
+  await rate.getByRole('button', { name: 'Send my rating' }).click();
+  await rate.getByRole('heading', { name: 'Thank you' }).waitFor();
+  await visitor.close();
+
   await page.goto(`${base}/engage/board`);
   assert.match(await page.locator('main').innerText(), /Needs attention/);
   await check(page, 'engage-board');

@@ -103,6 +103,16 @@ impl EngagementView {
         out
     }
 
+    /// Payment totals per activity (the piece of work paid for): (activity or "", total pence).
+    pub fn paid_by_activity(&self) -> Vec<(String, i64)> {
+        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+        for p in &self.payments {
+            *totals.entry(p.activity.clone().unwrap_or_default()).or_default() +=
+                domain::payment_total(p.quantity_hundredths, p.rate_pence, p.expenses_pence);
+        }
+        totals.into_iter().collect()
+    }
+
     pub fn paid_total(&self) -> i64 {
         self.payments
             .iter()

@@ -291,6 +291,11 @@ impl App {
                 purpose: (*purpose).into(),
                 held_on: (*date).into(),
                 minutes: String::new(),
+                decisions: if k == 1 {
+                    "The café will open 5pm to 11pm, Thursday to Sunday, with two peer workers a shift.".into()
+                } else {
+                    String::new()
+                },
                 funding_change: fc.map(|f| f.id.clone()),
             };
             let attendance: Vec<AttendanceRow> = invited

@@ -46,6 +46,8 @@ pub struct ActivityRow {
     /// YYYY-MM-DD.
     pub held_on: String,
     pub minutes: String,
+    /// Decisions taken at the activity.
+    pub decisions: String,
     pub funding_change: Option<String>,
 }
 
@@ -154,6 +156,7 @@ fn activity_row(r: &AnyRow) -> Result<ActivityRow, StoreError> {
         purpose: r.try_get("purpose")?,
         held_on: r.try_get("held_on")?,
         minutes: r.try_get("minutes")?,
+        decisions: r.try_get("decisions")?,
         funding_change: r.try_get("funding_change_id")?,
     })
 }
@@ -297,7 +300,7 @@ impl WriteTxn {
         require(permit, ENGAGE, "record an activity")?;
         let done = sqlx::query(
             "UPDATE engagement_activities SET kind = $1, title = $2, purpose = $3, held_on = $4, minutes = $5, \
-             funding_change_id = $6 WHERE id = $7 AND organisation_id = $8",
+             funding_change_id = $6, decisions = $9 WHERE id = $7 AND organisation_id = $8",
         )
         .bind(&a.kind)
         .bind(&a.title)
@@ -307,12 +310,13 @@ impl WriteTxn {
         .bind(a.funding_change.as_deref())
         .bind(&a.id)
         .bind(organisation.to_string())
+        .bind(&a.decisions)
         .execute(self.conn())
         .await?;
         if done.rows_affected() == 0 {
             sqlx::query(
                 "INSERT INTO engagement_activities (id, organisation_id, kind, title, purpose, held_on, minutes, \
-                 funding_change_id, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 funding_change_id, created_at, created_by, decisions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(&a.id)
             .bind(organisation.to_string())
@@ -324,6 +328,7 @@ impl WriteTxn {
             .bind(a.funding_change.as_deref())
             .bind(now())
             .bind(permit.actor())
+            .bind(&a.decisions)
             .execute(self.conn())
             .await?;
         }
@@ -353,7 +358,7 @@ impl WriteTxn {
     ) -> Result<Vec<ActivityRow>, StoreError> {
         require(permit, FUNDING, "list activities")?;
         let rows = sqlx::query(
-            "SELECT id, kind, title, purpose, held_on, minutes, funding_change_id FROM engagement_activities \
+            "SELECT id, kind, title, purpose, held_on, minutes, decisions, funding_change_id FROM engagement_activities \
              WHERE organisation_id = $1 ORDER BY held_on, title",
         )
         .bind(organisation.to_string())
@@ -874,7 +879,7 @@ impl WriteTxn {
     pub async fn activity_by_id(&mut self, permit: &Permit, id: &str) -> Result<Option<ActivityRow>, StoreError> {
         require(permit, ENGAGE, "read an activity")?;
         let row = sqlx::query(
-            "SELECT id, kind, title, purpose, held_on, minutes, funding_change_id FROM engagement_activities WHERE id = $1",
+            "SELECT id, kind, title, purpose, held_on, minutes, decisions, funding_change_id FROM engagement_activities WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.conn())

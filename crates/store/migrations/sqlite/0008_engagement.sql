@@ -27,6 +27,7 @@ CREATE TABLE engagement_activities (
     purpose TEXT NOT NULL,
     held_on TEXT NOT NULL,
     minutes TEXT NOT NULL,
+    decisions TEXT NOT NULL,
     funding_change_id TEXT,
     created_at TEXT NOT NULL,
     created_by TEXT NOT NULL

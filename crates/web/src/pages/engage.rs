@@ -436,6 +436,7 @@ pub async fn get_activities(
             ("purpose".into(), a.purpose.clone()),
             ("held_on".into(), a.held_on.clone()),
             ("minutes".into(), a.minutes.clone()),
+            ("decisions".into(), a.decisions.clone()),
             ("funding_change".into(), a.funding_change.clone().unwrap_or_default()),
         ];
         for (act, row) in &view.attendance {
@@ -485,6 +486,7 @@ pub async fn post_activity(State(state): State<AppState>, signed_in: SignedIn, b
         purpose: f.get("purpose"),
         held_on: f.get("held_on").trim().to_string(),
         minutes: f.get("minutes"),
+        decisions: f.get("decisions"),
         funding_change: Some(funding).filter(|s| !s.is_empty()),
     };
     match state.app.save_activity(signed_in.actor(), &row, &attendance).await {

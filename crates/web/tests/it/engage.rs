@@ -104,6 +104,7 @@ async fn an_engagement_lead_follows_a_funding_change_from_engagement_to_outcomes
                     ("kind", "co_design"),
                     ("held_on", "2024-05-15"),
                     ("purpose", "Design what replaces the day service"),
+                    ("decisions", "We will meet again in June with carers."),
                     ("funding_change", &change),
                     ("invited", &amira2),
                     ("attended", &amira2),
@@ -117,7 +118,11 @@ async fn an_engagement_lead_follows_a_funding_change_from_engagement_to_outcomes
         let activity = activity_path.rsplit('/').next().unwrap().to_string();
 
         // Ratings on the three facets (out of range refused), a proposal, an action with no owner.
-        morgan.get(&activity_path).await;
+        let page = morgan.get(&activity_path).await;
+        assert!(
+            page.body.contains("We will meet again in June with carers."),
+            "decisions shown"
+        );
         let reply = morgan
             .post_form(
                 &format!("{activity_path}/ratings"),
@@ -292,6 +297,7 @@ async fn an_engagement_lead_follows_a_funding_change_from_engagement_to_outcomes
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
         let page = morgan.get("/engage/payments").await;
         assert!(page.body.contains("£68.90"), "{}", page.body);
+        assert!(page.body.contains("Totals per activity") && page.body.contains("Co-design: evenings (2024-05-15)"));
 
         // The overview shows the facets and who is heard; the GRIPP2 draft is filled in.
         let page = morgan.get("/engage").await;
@@ -489,6 +495,7 @@ async fn a_participant_rates_an_activity_through_their_own_single_use_link() {
                     purpose: "Look back".into(),
                     held_on: "2025-12-01".into(),
                     minutes: String::new(),
+                    decisions: String::new(),
                     funding_change: None,
                 },
                 &[cocare_app::AttendanceRow {
