@@ -7,6 +7,18 @@
 use axum::http::StatusCode;
 use cocare_testkit::{TestApp, backends};
 
+/// Seeds the demo's engagement into the demo organisation; true if it was not there.
+async fn seed(app: &TestApp) -> bool {
+    let organisation = app
+        .app
+        .organisation_named(cocare_app::DEMO_ORGANISATION)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    app.app.seed_engage_demo(organisation).await.unwrap()
+}
+
 #[tokio::test]
 async fn an_engagement_lead_follows_a_funding_change_from_engagement_to_outcomes() {
     for backend in backends().await {
@@ -371,15 +383,8 @@ async fn an_engagement_lead_follows_a_funding_change_from_engagement_to_outcomes
 async fn the_demo_has_a_stakeholder_group_a_year_of_activities_and_two_contrasting_changes() {
     for backend in backends().await {
         let app = TestApp::spawn(backend).await;
-        let organisation = app
-            .app
-            .organisation_named(cocare_app::DEMO_ORGANISATION)
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
-        assert!(app.app.seed_engage_demo(organisation).await.unwrap());
-        assert!(!app.app.seed_engage_demo(organisation).await.unwrap(), "once only");
+        assert!(seed(&app).await);
+        assert!(!seed(&app).await, "once only");
         let lead = app.actor_of("morgan").await;
         let view = app.app.engagement(&lead).await.unwrap();
         assert_eq!(view.funding.len(), 2);
@@ -408,14 +413,7 @@ async fn the_demo_has_a_stakeholder_group_a_year_of_activities_and_two_contrasti
 async fn a_commissioner_records_a_funding_change_and_follows_it_without_seeing_the_register() {
     for backend in backends().await {
         let app = TestApp::spawn(backend).await;
-        let organisation = app
-            .app
-            .organisation_named(cocare_app::DEMO_ORGANISATION)
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
-        app.app.seed_engage_demo(organisation).await.unwrap();
+        seed(&app).await;
         let mut kim = app.signed_in("kim").await;
         let home = kim.get("/").await;
         assert!(home.body.contains("href=\"/engage/funding\""), "{}", home.body);
@@ -464,14 +462,7 @@ async fn a_commissioner_records_a_funding_change_and_follows_it_without_seeing_t
 async fn a_participant_rates_an_activity_through_their_own_single_use_link() {
     for backend in backends().await {
         let app = TestApp::spawn(backend).await;
-        let organisation = app
-            .app
-            .organisation_named(cocare_app::DEMO_ORGANISATION)
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
-        app.app.seed_engage_demo(organisation).await.unwrap();
+        seed(&app).await;
         let lead = app.actor_of("morgan").await;
         let before = app.app.engagement(&lead).await.unwrap();
         // The demo's latest activity: everyone who came has rated it already, so no links.
@@ -568,14 +559,7 @@ async fn a_participant_rates_an_activity_through_their_own_single_use_link() {
 async fn a_funding_changes_realist_notes_are_refined_and_shared_with_the_workbench_as_a_cmo() {
     for backend in backends().await {
         let app = TestApp::spawn(backend).await;
-        let organisation = app
-            .app
-            .organisation_named(cocare_app::DEMO_ORGANISATION)
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
-        app.app.seed_engage_demo(organisation).await.unwrap();
+        seed(&app).await;
         let lead = app.actor_of("morgan").await;
         let view = app.app.engagement(&lead).await.unwrap();
         let cafe = view.funding.iter().find(|f| f.kind == "reallocation").unwrap().clone();
