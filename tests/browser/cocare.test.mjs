@@ -556,7 +556,7 @@ test('an engagement lead follows a funding change: facets, who is heard, the boa
   const { context, page } = await signIn('morgan');
   await page.getByRole('link', { name: 'Engagement' }).first().click();
   await page.waitForURL(`${base}/engage`);
-  assert.ok(await page.locator('svg[role=img]').count() === 2, 'engagement over time and the facets are drawn');
+  assert.ok(await page.locator('svg[role=img]').count() === 3, 'engagement over time, the facets by month and by category are drawn');
   assert.match(await page.locator('main').innerText(), /Who is heard/);
   await check(page, 'engage');
 

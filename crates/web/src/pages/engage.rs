@@ -116,6 +116,47 @@ fn facets_chart(view: &EngagementView) -> String {
     svg
 }
 
+/// Facet means by stakeholder category: three bars (1–5) per category, in the facets' colours.
+fn category_chart(view: &EngagementView) -> String {
+    let groups = &view.by_category;
+    if groups.is_empty() {
+        return String::new();
+    }
+    let (label_w, bar_w, group_h) = (160.0, 400.0, 44.0);
+    let (w, h) = (label_w + bar_w + 40.0, 30.0 + group_h * groups.len() as f64);
+    let x = |v: f64| label_w + (v.clamp(0.0, 5.0) / 5.0) * bar_w;
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"category-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"category-title\">Mean ratings of the three facets by stakeholder category, from 0 to 5; the table below has the figures</title>"
+    );
+    for v in 0..=5 {
+        let xx = x(f64::from(v));
+        svg.push_str(&format!(
+            "<line x1=\"{xx:.1}\" x2=\"{xx:.1}\" y1=\"18\" y2=\"{y2:.1}\" stroke=\"#e0e0e0\"/><text x=\"{xx:.1}\" y=\"12\" font-size=\"11\" text-anchor=\"middle\">{v}</text>",
+            y2 = h - 4.0
+        ));
+    }
+    let colours = ["#1d4f91", "#0b6b3a", "#a3262a"];
+    for (i, g) in groups.iter().enumerate() {
+        let top = 22.0 + group_h * i as f64;
+        svg.push_str(&format!(
+            "<text x=\"{tx:.1}\" y=\"{ty:.1}\" font-size=\"12\" text-anchor=\"end\">{}</text>",
+            askama_escape(&g.group),
+            tx = label_w - 8.0,
+            ty = top + 20.0
+        ));
+        for (k, colour) in colours.iter().enumerate() {
+            let v = g.means.get(k).copied().unwrap_or(0.0);
+            svg.push_str(&format!(
+                "<rect x=\"{label_w}\" y=\"{y:.1}\" width=\"{bw:.1}\" height=\"10\" fill=\"{colour}\"/>",
+                y = top + 2.0 + 12.0 * k as f64,
+                bw = x(v) - label_w
+            ));
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// Engagement over time: for each month, invitations (outline) and attendances (filled).
 fn attendance_chart(view: &EngagementView) -> String {
     let months = view.by_month_attendance();
@@ -258,6 +299,7 @@ struct OverviewPage {
     view: EngagementView,
     chart: String,
     attendance: String,
+    categories: String,
     facets: [&'static str; 3],
 }
 
@@ -273,6 +315,7 @@ pub async fn get_overview(State(state): State<AppState>, signed_in: SignedIn) ->
         layout: layout(&signed_in, "Engagement"),
         chart: facets_chart(&view),
         attendance: attendance_chart(&view),
+        categories: category_chart(&view),
         view,
         facets: FACETS,
     };
