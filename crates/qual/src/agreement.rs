@@ -182,6 +182,9 @@ pub struct Agreement {
     /// Values in those units.
     pub pairable_values: usize,
     pub coders: usize,
+    /// Raters per unit (Fleiss' kappa, where every unit has the same number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raters: Option<usize>,
     pub note: String,
 }
 
@@ -189,6 +192,12 @@ pub struct Agreement {
 pub enum AgreementError {
     #[error("Cohen's kappa compares exactly two coders; this data has {0}: use Krippendorff's alpha")]
     NotTwoCoders(usize),
+    #[error(
+        "Fleiss' kappa needs the same number of raters for every unit: unit {unit} has {got}, the first unit has {want}; use Krippendorff's alpha when some ratings are missing"
+    )]
+    UnequalRaters { unit: String, got: usize, want: usize },
+    #[error("Fleiss' kappa needs at least two raters per unit and at least one unit")]
+    TooFewRaters,
     #[error("the {level} level needs numbers, and '{value}' (unit {unit}) is not one")]
     NotNumeric {
         level: &'static str,
@@ -221,6 +230,7 @@ fn result(
         units: units.len(),
         pairable_values: units.iter().map(Vec::len).sum(),
         coders: data.coders.len(),
+        raters: None,
         note: note.to_string(),
     }
 }
@@ -240,6 +250,56 @@ pub fn percent(data: &Reliability) -> Agreement {
         return result("percent", None, data, None, "no unit has two values to compare");
     }
     result("percent", None, data, Some(agree as f64 / pairs as f64), "")
+}
+
+/// Fleiss' kappa (Fleiss 1971): agreement among a fixed number of raters per unit, nominal
+/// categories. Every unit must have the same number of ratings (missing data is refused, with a
+/// pointer to Krippendorff's alpha).
+pub fn fleiss(data: &Reliability) -> Result<Agreement, AgreementError> {
+    let mut want: Option<usize> = None;
+    for (unit, values) in &data.units {
+        let got = values.len();
+        match want {
+            None => want = Some(got),
+            Some(w) if w != got => {
+                return Err(AgreementError::UnequalRaters {
+                    unit: unit.clone(),
+                    got,
+                    want: w,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    let n = want.unwrap_or(0);
+    if n < 2 || data.units.is_empty() {
+        return Err(AgreementError::TooFewRaters);
+    }
+    let units = data.units.len() as f64;
+    let nf = n as f64;
+    let mut totals: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut p_bar = 0.0;
+    for (_, values) in &data.units {
+        let mut counts: BTreeMap<&str, f64> = BTreeMap::new();
+        for v in values.values() {
+            *counts.entry(v.as_str()).or_default() += 1.0;
+        }
+        let agree: f64 = counts.values().map(|c| c * c).sum::<f64>() - nf;
+        p_bar += agree / (nf * (nf - 1.0));
+        for (k, c) in counts {
+            *totals.entry(k).or_default() += c;
+        }
+    }
+    p_bar /= units;
+    let p_e: f64 = totals.values().map(|t| (t / (units * nf)).powi(2)).sum();
+    let mut out = result("fleiss", None, data, None, "");
+    out.raters = Some(n);
+    if (1.0 - p_e).abs() < 1e-15 {
+        out.note = "every rating is the same category, so chance agreement is total and kappa is undefined".into();
+    } else {
+        out.coefficient = Some((p_bar - p_e) / (1.0 - p_e));
+    }
+    Ok(out)
 }
 
 /// Cohen's kappa for two coders, over the units both coded.

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use cocare_app::{AppError, ProjectRole};
 use cocare_core::Actor;
-use cocare_qual::agreement::{Agreement, Level, Reliability, cohen, krippendorff, percent};
+use cocare_qual::agreement::{Agreement, Level, Reliability, cohen, fleiss, krippendorff, percent};
 use cocare_qual::codebook::Codebook;
 
 use super::DbArgs;
@@ -33,6 +33,8 @@ pub enum Metric {
     Percent,
     Cohen,
     Krippendorff,
+    /// Fleiss' kappa: any number of raters, the same number for every unit.
+    Fleiss,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -103,7 +105,8 @@ pub enum Qual {
     /// Check a REFI-QDA codebook (.qdc): well-formed, GUIDs, parents, no cycles; prints its codes.
     CheckCodebook { file: PathBuf },
     /// Intercoder agreement from a CSV with the header unit,coder,value (an empty value is
-    /// missing data): percentage agreement, Cohen's kappa (two coders) or Krippendorff's alpha.
+    /// missing data): percentage agreement, Cohen's kappa (two coders), Krippendorff's alpha, or Fleiss'
+    /// kappa (the same number of raters for every unit).
     Agreement {
         #[arg(long)]
         input: PathBuf,
@@ -122,6 +125,7 @@ fn name(a: &Agreement) -> String {
     match a.metric {
         "percent" => "Percentage agreement".into(),
         "cohen" => "Cohen's kappa".into(),
+        "fleiss" => "Fleiss' kappa".into(),
         _ => format!("Krippendorff's alpha ({})", a.level.map_or("nominal", Level::key)),
     }
 }
@@ -286,6 +290,7 @@ impl Qual {
                     Metric::Percent => Ok(percent(&data)),
                     Metric::Cohen => cohen(&data),
                     Metric::Krippendorff => krippendorff(&data, level),
+                    Metric::Fleiss => fleiss(&data),
                 };
                 let a = match result {
                     Ok(a) => a,
@@ -296,6 +301,16 @@ impl Qual {
                 };
                 if json {
                     println!("{}", serde_json::to_string_pretty(&a)?);
+                } else if let Some(raters) = a.raters {
+                    match a.coefficient {
+                        Some(c) => println!("{}: {c:.4} ({} units, {raters} raters each)", name(&a), a.units),
+                        None => println!(
+                            "{}: not defined: {} ({} units, {raters} raters each)",
+                            name(&a),
+                            a.note,
+                            a.units
+                        ),
+                    }
                 } else {
                     match a.coefficient {
                         Some(c) => println!(

@@ -254,3 +254,31 @@ fn qdpx_import_and_export_on_the_command_line_lose_nothing_and_refuse_bad_files_
     assert!(!listed.contains("Broken"), "{listed}");
     assert!(listed.contains("Crisis café"), "the demo's project is there: {listed}");
 }
+
+#[test]
+fn qual_agreement_fleiss_prints_kappa_with_units_and_raters() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../qual/tests/fixtures/agreement");
+    let input = format!("{fixtures}/fleiss_study.csv");
+    let out = cocare(
+        &["qual", "agreement", "--input", &input, "--metric", "fleiss", "--json"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{fixtures}/fleiss_expected.json")).unwrap()).unwrap();
+    assert!((json["coefficient"].as_f64().unwrap() - expected["fleiss_study"]["kappa"].as_f64().unwrap()).abs() < 1e-9);
+    assert_eq!(json["units"], 30);
+    assert_eq!(json["raters"], 12);
+    let out = cocare(&["qual", "agreement", "--input", &input, "--metric", "fleiss"], None);
+    assert!(
+        text(&out).contains("Fleiss' kappa: 0.5020 (30 units, 12 raters each)"),
+        "{}",
+        text(&out)
+    );
+    // Missing ratings: refused, pointing to Krippendorff's alpha.
+    let five = format!("{fixtures}/five_coders.csv");
+    let out = cocare(&["qual", "agreement", "--input", &five, "--metric", "fleiss"], None);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("same number of raters"), "{}", text(&out));
+}

@@ -4,7 +4,7 @@
 
 mod qdpx;
 
-use cocare_qual::agreement::{Level, Reliability, cohen, krippendorff, percent};
+use cocare_qual::agreement::{AgreementError, Level, Reliability, cohen, fleiss, krippendorff, percent};
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
@@ -77,4 +77,41 @@ fn codebooks_export_valid_qdc() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fleiss_kappa_matches_statsmodels_and_fleiss_own_example() {
+    let expected: serde_json::Value = serde_json::from_str(&fixture("fleiss_expected.json")).unwrap();
+    for name in ["fleiss_wikipedia", "fleiss_study"] {
+        let data = Reliability::parse_csv(&fixture(&format!("{name}.csv"))).unwrap();
+        let got = fleiss(&data).unwrap();
+        let want = &expected[name];
+        assert!(
+            (got.coefficient.unwrap() - want["kappa"].as_f64().unwrap()).abs() < 1e-12,
+            "{name}: {:?}",
+            got.coefficient
+        );
+        assert_eq!(got.units as u64, want["units"].as_u64().unwrap());
+        assert_eq!(got.raters.unwrap() as u64, want["raters"].as_u64().unwrap());
+    }
+    // Fleiss (1971) as usually quoted: 0.210.
+    let wiki = fleiss(&Reliability::parse_csv(&fixture("fleiss_wikipedia.csv")).unwrap()).unwrap();
+    assert_eq!(format!("{:.3}", wiki.coefficient.unwrap()), "0.210");
+}
+
+#[test]
+fn fleiss_kappa_refuses_missing_ratings_and_says_when_it_is_undefined() {
+    let uneven = Reliability::parse_csv("unit,coder,value\na,r1,x\na,r2,x\na,r3,y\nb,r1,x\nb,r2,y\nb,r3,\n").unwrap();
+    match fleiss(&uneven) {
+        Err(AgreementError::UnequalRaters { unit, got, want }) => assert_eq!((unit.as_str(), got, want), ("b", 2, 3)),
+        other => panic!("{other:?}"),
+    }
+    let same = Reliability::parse_csv("unit,coder,value\na,r1,x\na,r2,x\nb,r1,x\nb,r2,x\n").unwrap();
+    let k = fleiss(&same).unwrap();
+    assert!(k.coefficient.is_none() && k.note.contains("undefined"));
+    // By hand: two units, three raters; unit a all "x", unit b two "x" one "y".
+    // P_a = 1, P_b = (4 + 1 - 3) / 6 = 1/3, P̄ = 2/3; p_x = 5/6, p_y = 1/6, P̄e = 26/36;
+    // kappa = (2/3 - 26/36) / (1 - 26/36) = (24 - 26) / 10 = -0.2.
+    let hand = Reliability::parse_csv("unit,coder,value\na,r1,x\na,r2,x\na,r3,x\nb,r1,x\nb,r2,x\nb,r3,y\n").unwrap();
+    assert!((fleiss(&hand).unwrap().coefficient.unwrap() + 0.2).abs() < 1e-12);
 }
