@@ -6,7 +6,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use cocare_app::engage_domain::engagement::{
     self as domain, ACTIVITY_KINDS, CATEGORIES, FACETS, FUNDING_KINDS, Gripp2, PROPOSAL_STATUSES,
 };
@@ -22,23 +22,13 @@ use crate::error::{Audience, HtmlErr, HtmlResult, WebError};
 use crate::forms::FormFields;
 use crate::gate::SignedIn;
 use crate::pages::records::download;
+use crate::pages::{escape_xml, see_other, validation};
 use crate::views::{Errors, Layout, render};
 
 type Pairs = &'static [(&'static str, &'static str)];
 
 fn layout(signed_in: &SignedIn, title: impl Into<String>) -> Layout {
     Layout::new(title, Some(&signed_in.0), "/engage")
-}
-
-fn see_other(to: String) -> Response {
-    Redirect::to(&to).into_response()
-}
-
-fn validation(e: AppError) -> Result<Errors, WebError> {
-    match e {
-        AppError::Validation(errors) => Ok(Errors(errors)),
-        other => Err(WebError::from_app(Audience::Html, other)),
-    }
 }
 
 /// What every engagement page has: the view, errors, and the form as typed.
@@ -50,6 +40,11 @@ struct Common {
 
 fn label(list: Pairs, key: &str) -> &'static str {
     domain::label(list, key)
+}
+
+/// Pence as pounds, for templates (amounts are stored in pence).
+pub fn money(pence: impl std::borrow::Borrow<i64>) -> String {
+    domain::pounds(*pence.borrow())
 }
 
 /// A stakeholder category's label, for templates.
@@ -140,7 +135,7 @@ fn category_chart(view: &EngagementView) -> String {
         let top = 22.0 + group_h * i as f64;
         svg.push_str(&format!(
             "<text x=\"{tx:.1}\" y=\"{ty:.1}\" font-size=\"12\" text-anchor=\"end\">{}</text>",
-            askama_escape(&g.group),
+            escape_xml(&g.group),
             tx = label_w - 8.0,
             ty = top + 20.0
         ));
@@ -225,7 +220,7 @@ fn its_chart(its: &Its, id: &str, name: &str) -> String {
     let step = (w - left - 16.0) / (pts.len() - 1) as f64;
     let x = |i: usize| left + step * i as f64;
     let y = |v: f64| top + (hi - v) / (hi - lo) * (h - top - bottom);
-    let title = askama_escape(name);
+    let title = escape_xml(name);
     let mut svg = format!(
         "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"its-{id}\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"its-{id}\">{title}: observed values (dots), fitted segments (solid) and, after the change, the baseline carried on (dashed); the table below has the figures</title>"
     );
@@ -281,13 +276,6 @@ fn its_chart(its: &Its, id: &str, name: &str) -> String {
     }
     svg.push_str("</svg>");
     svg
-}
-
-fn askama_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 // ----- Overview -----
@@ -713,6 +701,8 @@ pub async fn post_links(State(state): State<AppState>, signed_in: SignedIn, Path
 #[template(path = "engage_rate.html")]
 struct RatePage {
     layout: Layout,
+    /// The link's token: the form posts back to the path it came from.
+    token: String,
     activity: Option<ActivityRow>,
     errors: Errors,
     f: FormFields,
@@ -721,15 +711,7 @@ struct RatePage {
     problem: Option<String>,
 }
 
-impl RatePage {
-    /// The form posts back to the path it came from.
-    fn token_path(&self) -> String {
-        self.f.get("__token")
-    }
-}
-
-fn rate_layout(state: &AppState, session: &Option<cocare_app::SessionContext>, csrf: &str) -> Layout {
-    let _ = state;
+fn rate_layout(session: &Option<cocare_app::SessionContext>, csrf: &str) -> Layout {
     match session {
         Some(ctx) => Layout::new("Rate an activity", Some(ctx), ""),
         None => Layout::new("Rate an activity", None, "").with_csrf(csrf.to_string()),
@@ -751,10 +733,11 @@ pub async fn get_rate(
         Err(e) => return WebError::from_app(Audience::Html, e).into_response(),
     };
     let page = RatePage {
-        layout: rate_layout(&state, &session, &csrf),
+        layout: rate_layout(&session, &csrf),
+        token,
         activity,
         errors: Errors::default(),
-        f: FormFields::from_pairs(vec![("__token".into(), token.clone())]),
+        f: FormFields::default(),
         facets: FACETS,
         done: false,
         problem,
@@ -775,14 +758,8 @@ pub async fn post_rate(
     Path(token): Path<String>,
     body: Bytes,
 ) -> HtmlResult {
-    let typed = FormFields::parse(&body);
-    let csrf = typed.get("csrf_token");
-    let mut pairs: Vec<(String, String)> = ["shared_purpose", "participation", "dialogue", "comment"]
-        .iter()
-        .map(|k| ((*k).to_string(), typed.get(k)))
-        .collect();
-    pairs.push(("__token".into(), token.clone()));
-    let f = FormFields::from_pairs(pairs);
+    let f = FormFields::parse(&body);
+    let csrf = f.get("csrf_token");
     let score = |k: &str| f.get(k).trim().parse::<i64>().unwrap_or(0);
     let facets = [score("shared_purpose"), score("participation"), score("dialogue")];
     let outcome = state.app.rate_by_link(&token, facets, &f.get("comment")).await;
@@ -803,7 +780,8 @@ pub async fn post_rate(
         state.app.rating_link(&token).await.ok()
     };
     let page = RatePage {
-        layout: rate_layout(&state, &session, &csrf),
+        layout: rate_layout(&session, &csrf),
+        token,
         activity,
         errors,
         f,
@@ -935,9 +913,6 @@ impl PaymentsPage {
         let q = p.quantity_hundredths as f64 / 100.0;
         format!("{q} {}", p.units)
     }
-    fn money(&self, pence: impl std::borrow::Borrow<i64>) -> String {
-        domain::pounds(*pence.borrow())
-    }
 }
 
 async fn payments_page(
@@ -1027,9 +1002,6 @@ struct FundingPage {
 impl FundingPage {
     fn kind(&self, key: &str) -> &'static str {
         label(&FUNDING_KINDS, key)
-    }
-    fn money(&self, pence: impl std::borrow::Borrow<i64>) -> String {
-        domain::pounds(*pence.borrow())
     }
 }
 
@@ -1125,9 +1097,6 @@ struct ChangePage {
 impl ChangePage {
     fn kind(&self) -> &'static str {
         label(&FUNDING_KINDS, &self.change.kind)
-    }
-    fn money(&self, pence: impl std::borrow::Borrow<i64>) -> String {
-        domain::pounds(*pence.borrow())
     }
     fn around(&self) -> Vec<&ActivityRow> {
         self.c.view.activities_around(&self.change, 183)

@@ -23,6 +23,27 @@ use crate::AppState;
 use crate::error::{Audience, WebError};
 use crate::gate::{SessionLookup, audience};
 
+/// After a form is saved: see the page that shows it.
+pub(crate) fn see_other(to: String) -> Response {
+    axum::response::Redirect::to(&to).into_response()
+}
+
+/// A form's validation errors, to show the page again as typed; any other error passes on.
+pub(crate) fn validation(e: cocare_app::AppError) -> Result<crate::views::Errors, WebError> {
+    match e {
+        cocare_app::AppError::Validation(errors) => Ok(crate::views::Errors(errors)),
+        other => Err(WebError::from_app(Audience::Html, other)),
+    }
+}
+
+/// Text written into a hand-drawn SVG (labels), escaped for XML.
+pub(crate) fn escape_xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// `GET /health`: 200 when the store answers, 503 when it does not.
 pub async fn health(State(state): State<AppState>) -> Response {
     match state.app.healthy().await {

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::IntoResponse;
 use cocare_app::qual_domain::realist::{Cmo, Evidence, Stance};
 use cocare_app::{
     AgreementReport, AppError, CmoView, ExcerptView, FRAMES, FieldError, FrameworkMatrix, ProjectRole, ProjectView,
@@ -22,24 +22,13 @@ use crate::error::{Audience, HtmlErr, HtmlResult, WebError};
 use crate::forms::FormFields;
 use crate::gate::SignedIn;
 use crate::pages::records::download;
+use crate::pages::{escape_xml, see_other, validation};
 use crate::views::{Errors, Layout, render};
 
 const NAV: &str = "/qual";
 
 fn layout(signed_in: &SignedIn, title: impl Into<String>) -> Layout {
     Layout::new(title, Some(&signed_in.0), NAV)
-}
-
-fn see_other(to: String) -> Response {
-    Redirect::to(&to).into_response()
-}
-
-/// Re-renders a page on validation errors, or passes any other error on.
-fn validation(e: AppError) -> Result<Errors, WebError> {
-    match e {
-        AppError::Validation(errors) => Ok(Errors(errors)),
-        other => Err(WebError::from_app(Audience::Html, other)),
-    }
 }
 
 /// The text fields of a multipart form and its first chosen file (name, bytes).
@@ -645,8 +634,8 @@ pub async fn post_qdc(
     Path(project): Path<String>,
     mut multipart: Multipart,
 ) -> HtmlResult {
-    let (outcome, revision) = match read_parts(&mut multipart).await {
-        Err(message) => (Err(AppError::Validation(vec![FieldError::new("qdc", message)])), 0),
+    let outcome = match read_parts(&mut multipart).await {
+        Err(message) => Err(AppError::Validation(vec![FieldError::new("qdc", message)])),
         Ok(parts) => {
             let revision = parts
                 .fields
@@ -654,33 +643,25 @@ pub async fn post_qdc(
                 .and_then(|r| r.parse::<i64>().ok())
                 .unwrap_or(0);
             match parts.file {
-                None => (
-                    Err(AppError::Validation(vec![FieldError::new(
-                        "qdc",
-                        "Choose a .qdc codebook file.",
-                    )])),
-                    revision,
-                ),
+                None => Err(AppError::Validation(vec![FieldError::new(
+                    "qdc",
+                    "Choose a .qdc codebook file.",
+                )])),
                 Some((_, bytes)) => match String::from_utf8(bytes) {
-                    Ok(xml) => (
+                    Ok(xml) => {
                         state
                             .app
                             .import_qual_qdc(signed_in.actor(), &project, revision, &xml)
-                            .await,
-                        revision,
-                    ),
-                    Err(_) => (
-                        Err(AppError::Validation(vec![FieldError::new(
-                            "qdc",
-                            "This file is not UTF-8 XML: a QDC codebook is XML text.",
-                        )])),
-                        revision,
-                    ),
+                            .await
+                    }
+                    Err(_) => Err(AppError::Validation(vec![FieldError::new(
+                        "qdc",
+                        "This file is not UTF-8 XML: a QDC codebook is XML text.",
+                    )])),
                 },
             }
         }
     };
-    let _ = revision;
     match outcome {
         Ok(n) => Ok(see_other(format!("/qual/{project}/codebook?imported={n}"))),
         Err(AppError::Conflict(message)) => {
@@ -1433,20 +1414,13 @@ fn alpha_chart(report: &AgreementReport) -> String {
             "<text x=\"{tx:.1}\" y=\"{ty:.1}\" font-size=\"12\" text-anchor=\"end\">{label}</text><rect x=\"{a:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"16\" fill=\"{colour}\"/><text x=\"{vx:.1}\" y=\"{ty:.1}\" font-size=\"11\">{v:.2}</text>",
             tx = label_w - 6.0,
             ty = y + 12.0,
-            label = askama_escape(&short),
+            label = escape_xml(&short),
             w = (b - a).max(1.0),
             vx = b + 4.0,
         ));
     }
     svg.push_str("</svg>");
     svg
-}
-
-fn askama_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 pub async fn get_agreement(
