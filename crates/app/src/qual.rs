@@ -668,16 +668,18 @@ impl App {
             .next()
             .ok_or(AppError::NotFound)?;
         let codings = tx.qual_codings(&permit, project, Some(source), None).await?;
-        let memos = tx.qual_memos(&permit, project, None).await?;
         tx.commit().await?;
         let segments = segments_of(&view, &codings, std::slice::from_ref(&row));
         let selection_ids: BTreeSet<&str> = codings.iter().map(|c| c.selection.as_str()).collect();
-        let memos = memos
-            .into_iter()
+        // The project's memos came with the project; this source's are among them.
+        let memos = view
+            .memos
+            .iter()
             .filter(|m| {
                 (m.target_kind == "source" && m.target == source)
                     || (m.target_kind == "selection" && selection_ids.contains(m.target.as_str()))
             })
+            .cloned()
             .collect();
         let pieces = pieces(text::len_chars(&row.content), &codings);
         Ok(SourceView {
@@ -1212,7 +1214,12 @@ impl App {
 
     /// Intercoder agreement per code and overall, over turns, sentences or characters, between
     /// the coders who coded each source (a coder who coded nothing in a source did not code it).
-    pub async fn qual_agreement(&self, actor: &Actor, project: &str, unit: &str) -> Result<AgreementReport, AppError> {
+    pub async fn qual_agreement(
+        &self,
+        actor: &Actor,
+        project: &str,
+        unit: &str,
+    ) -> Result<(ProjectView, AgreementReport), AppError> {
         let (mut tx, permit) = self.project_txn(actor, project, Action::ReadQualProject).await?;
         let view = load_project(&mut tx, &permit, project, actor).await?;
         let codings = tx.qual_codings(&permit, project, None, None).await?;
@@ -1225,7 +1232,8 @@ impl App {
         let texts = tx.qual_source_texts(&permit, project, Some(&coded)).await?;
         tx.audit_qual(&permit, project, "agreement-read").await?;
         tx.commit().await?;
-        agreement_report(&view, &codings, &texts, unit)
+        let report = agreement_report(&view, &codings, &texts, unit)?;
+        Ok((view, report))
     }
 
     /// The project's CMO configurations at their latest versions, with their histories.
@@ -1392,10 +1400,13 @@ impl App {
         Ok(to_qdpx(&view, &texts, &codings))
     }
 
-    /// The project as QDPX bytes.
-    pub async fn qual_export_qdpx(&self, actor: &Actor, project: &str) -> Result<Vec<u8>, AppError> {
+    /// The project's name and its QDPX bytes.
+    pub async fn qual_export_qdpx(&self, actor: &Actor, project: &str) -> Result<(String, Vec<u8>), AppError> {
         let p = self.qual_export(actor, project).await?;
-        p.to_qdpx().map_err(|problems| cannot_export("the project", &problems))
+        let bytes = p
+            .to_qdpx()
+            .map_err(|problems| cannot_export("the project", &problems))?;
+        Ok((p.name, bytes))
     }
 
     /// Imports a QDPX file as a new project owned by `owner` (the actor, or for the command line

@@ -811,7 +811,7 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
 
         bar.set_message(format!("{label}: QDPX export"));
         let (export, exported) = median(repeats, move || async move {
-            Ok(app_ref.qual_export_qdpx(actor_ref, project_ref).await?)
+            Ok(app_ref.qual_export_qdpx(actor_ref, project_ref).await?.1)
         })
         .await?;
         bar.set_message(format!("{label}: checking the export"));

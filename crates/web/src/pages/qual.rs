@@ -1430,12 +1430,11 @@ pub async fn get_agreement(
     Query(q): Query<UnitQuery>,
 ) -> HtmlResult {
     let unit = q.unit.unwrap_or_else(|| "turn".into());
-    let report = state
+    let (view, report) = state
         .app
         .qual_agreement(signed_in.actor(), &project, &unit)
         .await
         .html()?;
-    let view = state.app.qual_project(signed_in.actor(), &project).await.html()?;
     let chart = alpha_chart(&report);
     let page = AgreementPage {
         layout: layout(&signed_in, format!("Agreement: {}", view.project.name)),
@@ -1750,9 +1749,8 @@ pub async fn post_cmo(
 // ----- Exchange -----
 
 pub async fn get_qdpx(State(state): State<AppState>, signed_in: SignedIn, Path(project): Path<String>) -> HtmlResult {
-    let view = state.app.qual_project(signed_in.actor(), &project).await.html()?;
-    let bytes = state.app.qual_export_qdpx(signed_in.actor(), &project).await.html()?;
-    let stem = crate::pages::records::slug(&view.project.name);
+    let (project_name, bytes) = state.app.qual_export_qdpx(signed_in.actor(), &project).await.html()?;
+    let stem = crate::pages::records::slug(&project_name);
     let name = format!("{}.qdpx", if stem.is_empty() { "project" } else { &stem });
     Ok((
         StatusCode::OK,

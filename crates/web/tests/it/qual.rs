@@ -264,7 +264,7 @@ async fn two_coders_code_by_words_and_their_agreement_is_as_worked_by_hand() {
         // By hand: agreement 2/4 = 50%; kappa: po = .5, pe = .5·.5 + .5·.5 = .5, so 0;
         // alpha (nominal): o01 = o10 = 2, o00 = o11 = 2, n = 8; Do = 4/8, De = 2·4·4/(8·7),
         // alpha = 1 − 0.5/0.5714 = 0.125.
-        let report = app.app.qual_agreement(&quinn, &project, "turn").await.unwrap();
+        let (_, report) = app.app.qual_agreement(&quinn, &project, "turn").await.unwrap();
         let overall = report.overall.clone().unwrap();
         assert_eq!(overall.percent.units, 4);
         assert!((overall.percent.coefficient.unwrap() - 0.5).abs() < 1e-12);
@@ -675,7 +675,7 @@ async fn a_project_goes_out_as_qdpx_and_comes_back_without_loss() {
         let reply = client.get(&format!("/qual/{project}/export.qdpx")).await;
         assert_eq!(reply.status, StatusCode::OK);
         let first = app.app.qual_export(&riley, &project).await.unwrap();
-        let bytes = app.app.qual_export_qdpx(&riley, &project).await.unwrap();
+        let (_, bytes) = app.app.qual_export_qdpx(&riley, &project).await.unwrap();
         // The file is what the standard describes: it reads back whole.
         let read = qdpx::Project::from_qdpx(&bytes).unwrap();
         assert_eq!(read.sources[0].text, TRANSCRIPT.replace("\r\n", "\n"));
