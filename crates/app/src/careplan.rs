@@ -11,6 +11,7 @@ use cocare_policy::{Action, Permit, PersonScope, Resource, decide};
 use cocare_store::{CopyGiven, DialogRecord, StoredPlan, VersionSummary, WriteTxn};
 use serde::Serialize;
 
+use crate::error::capitalise;
 use crate::{App, AppError, FieldError};
 
 /// One section as the reader may see it.
@@ -453,14 +454,6 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-}
-
-fn capitalise(message: &str) -> String {
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
     }
 }
 

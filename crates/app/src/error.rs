@@ -55,6 +55,15 @@ impl From<Denied> for AppError {
     }
 }
 
+/// A message with its first letter a capital, for people to read.
+pub(crate) fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
 /// Collects field errors; `finish` turns any into `AppError::Validation`.
 #[derive(Debug, Default)]
 pub(crate) struct Checks(Vec<FieldError>);

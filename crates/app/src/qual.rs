@@ -1496,10 +1496,9 @@ fn codebook_conflict(e: StoreError) -> AppError {
     }
 }
 
+/// A message as a sentence: a capital first, a full stop last.
 fn sentence_case(s: &str) -> String {
-    let mut chars = s.chars();
-    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
-    out.push_str(chars.as_str());
+    let mut out = crate::error::capitalise(s);
     if !out.ends_with(['.', '!', '?']) {
         out.push('.');
     }
@@ -1563,7 +1562,7 @@ fn looks_like_transcript(raw: &str) -> bool {
 }
 
 /// The first occurrence of `quote` at or after code point `from` (then anywhere), as code points.
-fn find_quote(content: &str, quote: &str, from: usize) -> Option<(usize, usize)> {
+pub(crate) fn find_quote(content: &str, quote: &str, from: usize) -> Option<(usize, usize)> {
     let from_byte = text::byte_index(content, from).unwrap_or(0);
     let at = content
         .get(from_byte..)

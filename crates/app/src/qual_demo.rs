@@ -113,10 +113,9 @@ fn guid(name: &str) -> String {
     .to_string()
 }
 
+/// Where the words first occur, in code points.
 fn span(content: &str, words: &str) -> Option<(usize, usize)> {
-    let at = content.find(words)?;
-    let start = content.get(..at)?.chars().count();
-    Some((start, start + words.chars().count()))
+    crate::qual::find_quote(content, words, 0)
 }
 
 fn build(riley: &str) -> Result<(qdpx::Project, Vec<(usize, String)>), AppError> {

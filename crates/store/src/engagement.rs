@@ -176,6 +176,17 @@ fn funding_row(r: &AnyRow) -> Result<FundingChangeRow, StoreError> {
 }
 
 impl WriteTxn {
+    /// Refuses an activity that is not the organisation's (as if it did not exist).
+    async fn require_activity(&mut self, organisation: OrganisationId, activity: &str) -> Result<(), StoreError> {
+        let owned: Option<String> =
+            sqlx::query_scalar("SELECT id FROM engagement_activities WHERE id = $1 AND organisation_id = $2")
+                .bind(activity)
+                .bind(organisation.to_string())
+                .fetch_optional(self.conn())
+                .await?;
+        owned.map(|_| ()).ok_or(StoreError::NotFound("activity"))
+    }
+
     /// Adds a stakeholder, or replaces one's details (`id` already in the register).
     pub async fn save_stakeholder(
         &mut self,
@@ -404,15 +415,7 @@ impl WriteTxn {
         p: &ProposalRow,
     ) -> Result<(), StoreError> {
         require(permit, ENGAGE, "record a proposal")?;
-        let owned: Option<String> =
-            sqlx::query_scalar("SELECT id FROM engagement_activities WHERE id = $1 AND organisation_id = $2")
-                .bind(&p.activity)
-                .bind(organisation.to_string())
-                .fetch_optional(self.conn())
-                .await?;
-        if owned.is_none() {
-            return Err(StoreError::NotFound("activity"));
-        }
+        self.require_activity(organisation, &p.activity).await?;
         let done = sqlx::query(
             "UPDATE engagement_proposals SET text = $1, status = $2, response = $3, raised_by = $4, updated_at = $5, \
              updated_by = $6 WHERE id = $7 AND activity_id = $8",
@@ -485,15 +488,7 @@ impl WriteTxn {
         a: &ActionRow,
     ) -> Result<(), StoreError> {
         require(permit, ENGAGE, "record an action")?;
-        let owned: Option<String> =
-            sqlx::query_scalar("SELECT id FROM engagement_activities WHERE id = $1 AND organisation_id = $2")
-                .bind(&a.activity)
-                .bind(organisation.to_string())
-                .fetch_optional(self.conn())
-                .await?;
-        if owned.is_none() {
-            return Err(StoreError::NotFound("activity"));
-        }
+        self.require_activity(organisation, &a.activity).await?;
         let done = sqlx::query(
             "UPDATE engagement_actions SET text = $1, owner = $2, due_on = $3, done_on = $4, proposal_id = $5 \
              WHERE id = $6 AND activity_id = $7",
