@@ -91,33 +91,33 @@ impl EngagementView {
         domain::label(&CATEGORIES, key)
     }
 
-    /// Payment totals per stakeholder: (stakeholder, total pence), largest first.
-    pub fn paid_by_person(&self) -> Vec<(String, i64)> {
+    /// What one payment comes to, in pence.
+    pub fn payment(p: &PaymentRow) -> i64 {
+        domain::payment_total(p.quantity_hundredths, p.rate_pence, p.expenses_pence)
+    }
+
+    fn paid_by(&self, key: impl Fn(&PaymentRow) -> String) -> Vec<(String, i64)> {
         let mut totals: BTreeMap<String, i64> = BTreeMap::new();
         for p in &self.payments {
-            *totals.entry(p.stakeholder.clone()).or_default() +=
-                domain::payment_total(p.quantity_hundredths, p.rate_pence, p.expenses_pence);
+            *totals.entry(key(p)).or_default() += Self::payment(p);
         }
-        let mut out: Vec<(String, i64)> = totals.into_iter().collect();
+        totals.into_iter().collect()
+    }
+
+    /// Payment totals per stakeholder: (stakeholder, total pence), largest first.
+    pub fn paid_by_person(&self) -> Vec<(String, i64)> {
+        let mut out = self.paid_by(|p| p.stakeholder.clone());
         out.sort_by_key(|b| std::cmp::Reverse(b.1));
         out
     }
 
     /// Payment totals per activity (the piece of work paid for): (activity or "", total pence).
     pub fn paid_by_activity(&self) -> Vec<(String, i64)> {
-        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
-        for p in &self.payments {
-            *totals.entry(p.activity.clone().unwrap_or_default()).or_default() +=
-                domain::payment_total(p.quantity_hundredths, p.rate_pence, p.expenses_pence);
-        }
-        totals.into_iter().collect()
+        self.paid_by(|p| p.activity.clone().unwrap_or_default())
     }
 
     pub fn paid_total(&self) -> i64 {
-        self.payments
-            .iter()
-            .map(|p| domain::payment_total(p.quantity_hundredths, p.rate_pence, p.expenses_pence))
-            .sum()
+        self.payments.iter().map(Self::payment).sum()
     }
 
     /// Activities within `days` of a funding change's date, before or after.

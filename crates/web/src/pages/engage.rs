@@ -903,11 +903,7 @@ struct PaymentsPage {
 
 impl PaymentsPage {
     fn total(&self, p: &PaymentRow) -> String {
-        domain::pounds(domain::payment_total(
-            p.quantity_hundredths,
-            p.rate_pence,
-            p.expenses_pence,
-        ))
+        domain::pounds(EngagementView::payment(p))
     }
     fn quantity(&self, p: &PaymentRow) -> String {
         let q = p.quantity_hundredths as f64 / 100.0;
@@ -1412,11 +1408,7 @@ fn sheets(view: &EngagementView) -> Vec<Sheet> {
                     format!("{}", p.quantity_hundredths as f64 / 100.0),
                     domain::pounds(p.rate_pence),
                     domain::pounds(p.expenses_pence),
-                    domain::pounds(domain::payment_total(
-                        p.quantity_hundredths,
-                        p.rate_pence,
-                        p.expenses_pence,
-                    )),
+                    domain::pounds(EngagementView::payment(p)),
                     p.note.clone(),
                 ]
             })
