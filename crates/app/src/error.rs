@@ -73,6 +73,11 @@ impl Checks {
         self.0.push(FieldError::new(field, message));
     }
 
+    /// Whether a field already has a problem.
+    pub(crate) fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
     pub(crate) fn finish(self) -> Result<(), AppError> {
         if self.0.is_empty() {
             Ok(())

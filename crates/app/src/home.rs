@@ -73,6 +73,7 @@ impl App {
                     links: vec![
                         ("/records".into(), "Records and cohorts".into()),
                         ("/records/cohorts/new".into(), "Define a cohort".into()),
+                        ("/vignettes".into(), "Vignettes and decision studies".into()),
                     ],
                 },
                 Role::EngagementLead => HomeCard {
@@ -106,6 +107,25 @@ impl App {
                 },
             };
             cards.push(card);
+        }
+        // Members of the vignette review panel (any role but researcher) reach it from here.
+        if let (Some(me), Some(grant)) = (actor.account_id(), actor.grants.first())
+            && !actor.roles().contains(&Role::Researcher)
+            && cocare_policy::actor_may(actor, Action::ReviewVignettes)
+        {
+            let mut tx = self.store.begin_write().await?;
+            let panel = tx.vignette_panel_scope(grant.organisation).await?;
+            tx.commit().await?;
+            if panel.members.contains(&me) {
+                cards.push(HomeCard {
+                    role: grant.role,
+                    title: "Vignettes to review".into(),
+                    body: "You are on the panel that reviews vignettes: composite cases, never a real person. \
+                           Comment on any passage and approve them when they ring true."
+                        .into(),
+                    links: vec![("/vignettes".into(), "Vignettes to review".into())],
+                });
+            }
         }
         Ok(HomeView {
             display_name: actor.display_name.clone(),

@@ -19,6 +19,8 @@ mod qual;
 mod qual_demo;
 mod records;
 mod secret;
+mod vignette_demo;
+mod vignettes;
 
 use std::time::Duration;
 
@@ -53,6 +55,11 @@ pub use qual::{
     QdpxImported, ROLE_VALUES, SOURCE_KINDS, SearchResult, Segment, SourceForm, SourceView, VARIABLE_KINDS,
 };
 pub use records::{CohortView, ImportRejected, RecordsOverview, RecordsSettings};
+pub use cocare_vignettes as vignettes_domain;
+pub use vignettes::{
+    CommentView, DEFAULT_ITEMS, DEFAULT_K, FactorForm, NewInvitation, RespondView, StudyForm, StudySummary, StudyView,
+    VignetteSummary, VignetteVersion, VignetteView, VignetteWorkspace, parse_items,
+};
 pub use secret::random_token as new_token;
 
 /// Settings the use cases need.

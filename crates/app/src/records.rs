@@ -28,6 +28,8 @@ pub struct RecordsSettings {
     pub econ: Option<Arc<dyn cocare_econ::engine::EconEngine>>,
     pub key: Option<PseudonymKey>,
     pub disclosure: Disclosure,
+    /// The same engine's per-person profiles for the vignettes' k check.
+    pub vignettes: Option<Arc<dyn cocare_vignettes::engine::VignetteEngine>>,
 }
 
 /// The records page: the dataset in use, past imports, saved cohorts.

@@ -68,10 +68,15 @@ pub enum Action {
     ReadQualProject,
     /// Import sources, code, write memos, codebooks and CMO configurations (owners and coders).
     CodeQualProject,
+    /// Draft vignettes from cohorts, run their k check, choose the review panel and its rule,
+    /// build decision studies, invite respondents and analyse (researchers).
+    ManageVignettes,
+    /// Read, comment on and approve vignettes (the review panel's members only; never records).
+    ReviewVignettes,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::ViewHome,
         Action::ListPeople,
         Action::ReadPerson,
@@ -96,6 +101,8 @@ impl Action {
         Action::RecordFundingChange,
         Action::ReadQualProject,
         Action::CodeQualProject,
+        Action::ManageVignettes,
+        Action::ReviewVignettes,
     ];
 
     /// The stable dotted name that the audit log stores.
@@ -125,6 +132,8 @@ impl Action {
             Action::RecordFundingChange => "funding.record",
             Action::ReadQualProject => "qual.project.read",
             Action::CodeQualProject => "qual.project.code",
+            Action::ManageVignettes => "vignette.manage",
+            Action::ReviewVignettes => "vignette.review",
         }
     }
 }
@@ -161,6 +170,10 @@ pub fn role_may(role: Role, action: Action) -> bool {
         ManageQualProject | ReadQualProject | CodeQualProject => role == Researcher,
         // Commissioners record funding changes and see their outcomes, not the register.
         RecordFundingChange => matches!(role, EngagementLead | Commissioner),
+        ManageVignettes => role == Researcher,
+        // The stakeholder group is people of every kind; membership of the panel (see
+        // `grant_covers`) decides. Administrators run the system and review nothing.
+        ReviewVignettes => role != Admin,
     }
 }
 
@@ -225,6 +238,13 @@ pub struct ProjectScope {
     pub members: Vec<(AccountId, ProjectRole)>,
 }
 
+/// The facts about an organisation's vignette review panel that the policy needs: its members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelScope {
+    pub organisation: OrganisationId,
+    pub members: Vec<AccountId>,
+}
+
 /// What an action is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource<'a> {
@@ -238,6 +258,8 @@ pub enum Resource<'a> {
     Person(&'a PersonScope),
     /// A qualitative project and everything in it.
     Project(&'a ProjectScope),
+    /// The organisation's vignettes as its review panel sees them.
+    Panel(&'a PanelScope),
 }
 
 /// Proof that the policy allowed an action. Only this crate can make one.
@@ -312,7 +334,7 @@ pub fn decide(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<
         }),
         None => Err(match resource {
             // People outside your care are not yours to know about.
-            Resource::Person(_) | Resource::Project(_) => Denied::NotFound,
+            Resource::Person(_) | Resource::Project(_) | Resource::Panel(_) => Denied::NotFound,
             Resource::Own | Resource::Organisation(_) | Resource::Team(..) => Denied::Forbidden,
         }),
     }
@@ -332,6 +354,12 @@ fn grant_covers(actor: &Actor, grant: &Grant, action: Action, resource: &Resourc
                         .iter()
                         .any(|(member, role)| *member == me && role.allows(action))
                 })
+        }
+        // Vignettes under review are seen by the panel's members; researchers manage them.
+        Resource::Panel(scope) => {
+            grant.organisation == scope.organisation
+                && (grant.role == Role::Researcher
+                    || actor.account_id().is_some_and(|me| scope.members.contains(&me)))
         }
         Resource::Person(scope) => {
             if grant.organisation != scope.organisation {

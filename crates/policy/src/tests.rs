@@ -258,3 +258,38 @@ fn commissioners_record_funding_changes_but_never_read_the_register() {
     let lead = actor(Role::EngagementLead, w.org, None, None);
     assert!(decide(&lead, Action::RecordFundingChange, &Resource::Organisation(w.org)).is_ok());
 }
+
+#[test]
+fn the_review_panel_sees_vignettes_and_only_researchers_manage_them() {
+    let w = world();
+    let me = AccountId::from_u128(7);
+    let member = PanelScope {
+        organisation: w.org,
+        members: vec![me],
+    };
+    let not_member = PanelScope {
+        organisation: w.org,
+        members: vec![AccountId::from_u128(8)],
+    };
+    for role in [Role::ServiceUser, Role::Carer, Role::Clinician, Role::Commissioner] {
+        let someone = actor(role, w.org, Some(w.team), Some(w.me));
+        assert!(decide(&someone, Action::ReviewVignettes, &Resource::Panel(&member)).is_ok(), "{role:?}");
+        assert_eq!(
+            decide(&someone, Action::ReviewVignettes, &Resource::Panel(&not_member)),
+            Err(Denied::NotFound),
+            "{role:?}"
+        );
+        assert!(decide(&someone, Action::ManageVignettes, &Resource::Organisation(w.org)).is_err());
+    }
+    let researcher = actor(Role::Researcher, w.org, None, None);
+    assert!(decide(&researcher, Action::ManageVignettes, &Resource::Organisation(w.org)).is_ok());
+    assert!(decide(&researcher, Action::ReviewVignettes, &Resource::Panel(&not_member)).is_ok());
+    assert!(decide(&researcher, Action::ManageVignettes, &Resource::Organisation(w.other_org)).is_err());
+    let elsewhere = PanelScope {
+        organisation: w.other_org,
+        members: vec![me],
+    };
+    assert!(decide(&researcher, Action::ReviewVignettes, &Resource::Panel(&elsewhere)).is_err());
+    let admin = actor(Role::Admin, w.org, None, None);
+    assert!(decide(&admin, Action::ReviewVignettes, &Resource::Panel(&member)).is_err());
+}

@@ -15,7 +15,7 @@ use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
-pub const RESTORE_ORDER: [&str; 49] = [
+pub const RESTORE_ORDER: [&str; 58] = [
     "organisations",
     "teams",
     "people",
@@ -63,6 +63,15 @@ pub const RESTORE_ORDER: [&str; 49] = [
     "engagement_ratings",
     "engagement_payments",
     "engagement_rating_links",
+    "vignette_panel",
+    "vignette_rules",
+    "vignettes",
+    "vignette_versions",
+    "vignette_comments",
+    "vignette_approvals",
+    "studies",
+    "study_invitations",
+    "study_responses",
     "audit_log",
     "audit_head",
 ];

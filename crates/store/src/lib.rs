@@ -17,6 +17,7 @@ mod error;
 mod qual;
 mod records;
 mod rows;
+mod vignettes;
 
 pub use audit::{AuditEntry, AuditVerdict, ChainBreak, NewAuditEvent};
 pub use backup::{BackupSummary, RESTORE_ORDER};
@@ -33,6 +34,9 @@ pub use qual::{
     QualParticipantRow, QualProjectRow, QualProjectSummary, QualSourceRow, QualVariableRow,
 };
 pub use records::{CohortSummary, CohortVersionRow, ImportRow};
+pub use vignettes::{
+    AnswerRow, ApprovalRow, CommentRow, InvitationRow, NewVersion, PanelMemberRow, StudyRow, VersionRow, VignetteRow,
+};
 pub use rows::*;
 
 pub use cocare_policy::Permit;

@@ -192,7 +192,8 @@ impl TestApp {
         ));
         let settings = cocare_app::RecordsSettings {
             engine: Some(engine.clone()),
-            econ: Some(engine),
+            econ: Some(engine.clone()),
+            vignettes: None,
             key: Some(test_key()),
             disclosure: Default::default(),
         };

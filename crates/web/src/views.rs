@@ -29,7 +29,7 @@ impl Layout {
         let mut nav = Vec::new();
         if let Some(ctx) = session {
             let actor = &ctx.actor;
-            let candidates: [(&'static str, &'static str, Action); 10] = [
+            let candidates: [(&'static str, &'static str, Action); 11] = [
                 ("/", "Home", Action::ViewHome),
                 ("/people", "People", Action::ListPeople),
                 ("/team", "Team involvement", Action::ViewTeamDashboard),
@@ -38,6 +38,7 @@ impl Layout {
                 ("/qual", "Interviews", Action::ManageQualProject),
                 ("/engage", "Engagement", Action::UseEngagementWorkspace),
                 ("/engage/funding", "Funding changes", Action::RecordFundingChange),
+                ("/vignettes", "Vignettes", Action::ManageVignettes),
                 ("/admin", "Administration", Action::ManageAccounts),
                 ("/admin/audit", "Audit log", Action::ReadAuditLog),
             ];

@@ -86,7 +86,8 @@ impl RecordsArgs {
         let engine = Arc::new(self.engine(url));
         RecordsSettings {
             engine: Some(engine.clone()),
-            econ: Some(engine),
+            econ: Some(engine.clone()),
+            vignettes: None,
             key,
             disclosure: self.disclosure(),
         }

@@ -83,6 +83,8 @@ async fn demo_records(app: &cocare_app::App, people: u64, seed: u64) -> anyhow::
         let (cohort, _) = app.save_cohort(&actor, Some(organisation), None, &example).await?;
         demo_economics(app, organisation, &cohort).await?;
     }
+    // Vignettes need the records for their check, so they come after the import.
+    app.seed_vignette_demo(organisation).await?;
     Ok(())
 }
 

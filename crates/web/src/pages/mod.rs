@@ -12,6 +12,7 @@ pub mod plan;
 pub mod qual;
 pub mod records;
 pub mod team;
+pub mod vignettes;
 
 use axum::Json;
 use axum::extract::{Request, State};
