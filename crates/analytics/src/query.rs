@@ -40,13 +40,20 @@ pub enum Cluster {
 pub struct Engine {
     root: PathBuf,
     cluster: Cluster,
+    /// Vignette profiles already loaded, by dataset version folder (versions never change).
+    profiles: ProfileCache,
 }
+
+type ProfileCache = std::sync::Arc<
+    std::sync::Mutex<std::collections::HashMap<PathBuf, std::sync::Arc<cocare_vignettes::facts::Profile>>>,
+>;
 
 impl Engine {
     pub fn new(root: impl Into<PathBuf>, cluster: Cluster) -> Engine {
         Engine {
             root: root.into(),
             cluster,
+            profiles: Default::default(),
         }
     }
 
@@ -462,6 +469,35 @@ mod engine_impl {
 
         fn status(&self, dataset: &str) -> Result<Option<DatasetStatus>, EngineError> {
             Ok(self.current(dataset)?.map(|(_, m)| status_of(m)))
+        }
+    }
+
+    impl cocare_vignettes::engine::VignetteEngine for Engine {
+        fn profile(
+            &self,
+            dataset: String,
+        ) -> BoxFuture<'_, Result<cocare_vignettes::engine::ProfileVersion, EngineError>> {
+            Box::pin(async move {
+                let (dir, manifest) = self.current(&dataset)?.ok_or(EngineError::NoData)?;
+                let cached = self.profiles.lock().ok().and_then(|c| c.get(&dir).cloned());
+                let profile = match cached {
+                    Some(p) => p,
+                    None => {
+                        let p = std::sync::Arc::new(crate::quasi::profile(&dir).await?);
+                        if let Ok(mut cache) = self.profiles.lock() {
+                            // Only the versions in use stay loaded.
+                            cache.retain(|k, _| k.exists());
+                            cache.insert(dir.clone(), p.clone());
+                        }
+                        p
+                    }
+                };
+                Ok(cocare_vignettes::engine::ProfileVersion {
+                    profile,
+                    version: manifest.version,
+                    last_day: manifest.last_day.unwrap_or(0),
+                })
+            })
         }
     }
 

@@ -44,6 +44,7 @@ pub use cocare_store::{
     QualCmoVersion, QualCoderRow, QualCodingRow, QualMemberRow, QualMemoRow, QualParticipantRow, QualProjectRow,
     QualProjectSummary, QualSourceRow, QualVariableRow,
 };
+pub use cocare_vignettes as vignettes_domain;
 pub use demo::{DEMO_ORGANISATION, DEMO_PASSWORD, DemoLogin, DemoSummary};
 pub use econ::{DEFAULT_TABLE, EvaluationRun, EvaluationView, SavedEvaluation, UnitCostView};
 pub use engage::{EngagementView, IndicatorAnalysis};
@@ -55,12 +56,11 @@ pub use qual::{
     QdpxImported, ROLE_VALUES, SOURCE_KINDS, SearchResult, Segment, SourceForm, SourceView, VARIABLE_KINDS,
 };
 pub use records::{CohortView, ImportRejected, RecordsOverview, RecordsSettings};
-pub use cocare_vignettes as vignettes_domain;
+pub use secret::random_token as new_token;
 pub use vignettes::{
     CommentView, DEFAULT_ITEMS, DEFAULT_K, FactorForm, NewInvitation, RespondView, StudyForm, StudySummary, StudyView,
     VignetteSummary, VignetteVersion, VignetteView, VignetteWorkspace, parse_items,
 };
-pub use secret::random_token as new_token;
 
 /// Settings the use cases need.
 #[derive(Debug, Clone)]

@@ -25,7 +25,8 @@ fn jo(version: u8) -> Body {
         story: format!(
             "Jo is a woman in her thirties who {HOUSING_APPROVED}. She has a diagnosis of emotionally unstable personality disorder and has used the crisis team many times in the last year, mostly late at night. {middle}\n\nShe sees a care coordinator every few weeks but often misses appointments when things are bad. She says nobody listens until she is in crisis. Her sister helps when she can but lives two hours away."
         ),
-        facts: r#"{"as_of": "2025-12-31", "sex": "female", "age": {"min": 30, "max": 49}, "spells": {"min": 1}}"#.into(),
+        facts: r#"{"as_of": "2025-12-31", "sex": "female", "age": {"min": 30, "max": 49}, "spells": {"min": 1}}"#
+            .into(),
         themes: Vec::new(),
     }
 }
@@ -164,8 +165,13 @@ impl App {
                 // A made-up pattern: sleeping rough makes a referral likelier.
                 let refer = if rough { n % 4 != 0 } else { n % 3 == 0 };
                 let risk = ["moderate", "high", "moderate", "low"][(n as usize + v) % 4];
-                let first = ["care coordination", "crisis team", "housing support", "psychology", "peer support"]
-                    [(n as usize * 3 + v + usize::from(rough) * 2) % 5];
+                let first = [
+                    "care coordination",
+                    "crisis team",
+                    "housing support",
+                    "psychology",
+                    "peer support",
+                ][(n as usize * 3 + v + usize::from(rough) * 2) % 5];
                 let confidence = 3 + (n + v as u64) % 4;
                 let reason = REASONS[(n as usize + v * 2) % REASONS.len()];
                 for (item, answer) in [

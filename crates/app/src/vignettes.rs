@@ -319,7 +319,8 @@ impl App {
             .as_ref()
             .ok_or_else(|| AppError::Unavailable("this server was started without the analytic engine".into()))?;
         let profile = engine.profile(organisation.to_string()).await.map_err(engine_error)?;
-        cocare_vignettes::facts::check(&profile.profile, &facts, k, profile.as_of_year)
+        let as_of_year = facts.as_of_year(profile.last_day);
+        cocare_vignettes::facts::check(&profile.profile, &facts, k, as_of_year)
             .map_err(|e| AppError::Validation(vec![FieldError::new("k", crate::error::capitalise(&e.to_string()))]))
     }
 
@@ -420,7 +421,12 @@ impl App {
 
     /// The check for a body about to be saved: its JSON and whether it passes. No records yet is
     /// not an error (the draft is kept) but the vignette cannot be shared until it passes.
-    async fn check_for_save(&self, organisation: OrganisationId, body: &Body, k: u64) -> Result<Option<KCheck>, AppError> {
+    async fn check_for_save(
+        &self,
+        organisation: OrganisationId,
+        body: &Body,
+        k: u64,
+    ) -> Result<Option<KCheck>, AppError> {
         match self.k_check(organisation, &body.facts, k).await {
             Ok(check) => Ok(Some(check)),
             Err(AppError::Conflict(_) | AppError::Unavailable(_)) => Ok(None),
@@ -485,7 +491,9 @@ impl App {
             .transpose()
             .map_err(anyhow::Error::new)?;
         let mut tx = self.store.begin_write().await?;
-        tx.vignette(&permit, organisation, id).await?.ok_or(AppError::NotFound)?;
+        tx.vignette(&permit, organisation, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let had_approvals = tx
             .vignette_approvals(&permit, id)
             .await?
@@ -524,7 +532,10 @@ impl App {
         } else {
             self.panel_scope(actor, &mut tx).await?
         };
-        let (row, versions) = tx.vignette(&permit, organisation, id).await?.ok_or(AppError::NotFound)?;
+        let (row, versions) = tx
+            .vignette(&permit, organisation, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let versions = versions.iter().map(version_view).collect::<Result<Vec<_>, _>>()?;
         let current = versions.last().ok_or(AppError::NotFound)?;
         if !can_manage && !current.check_passes {
@@ -536,10 +547,7 @@ impl App {
         let panel = tx.vignette_panel(&permit, organisation).await?;
         tx.commit().await?;
         let me = actor.account_id();
-        let my_category = panel
-            .iter()
-            .find(|m| Some(m.account) == me)
-            .map(|m| m.category.clone());
+        let my_category = panel.iter().find(|m| Some(m.account) == me).map(|m| m.category.clone());
         let approvals: Vec<ApprovalRow> = all_approvals
             .iter()
             .filter(|a| a.version == row.current_version)
@@ -636,7 +644,9 @@ impl App {
     pub async fn approve_vignette(&self, actor: &Actor, id: &str, version: i64, approve: bool) -> Result<(), AppError> {
         let view = self.vignette(actor, id).await?;
         let category = view.my_category.clone().ok_or_else(|| {
-            AppError::Conflict("Only members of the review panel approve vignettes; ask the researcher to add you.".into())
+            AppError::Conflict(
+                "Only members of the review panel approve vignettes; ask the researcher to add you.".into(),
+            )
         })?;
         let current = view.current().ok_or(AppError::NotFound)?;
         if current.version != version {
@@ -683,7 +693,8 @@ impl App {
         checks.finish()?;
         let account_id = account_id.ok_or(AppError::NotFound)?;
         let mut tx = self.store.begin_write().await?;
-        tx.save_panel_member(&permit, organisation, account_id, category).await?;
+        tx.save_panel_member(&permit, organisation, account_id, category)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -819,23 +830,6 @@ impl App {
         Ok(id)
     }
 
-    /// A study created from a definition as it is (the demo, the command line and tests).
-    pub async fn create_study_from(&self, actor: &Actor, definition: &Definition) -> Result<String, AppError> {
-        let problems = definition.validate();
-        if !problems.is_empty() {
-            return Err(AppError::Validation(
-                problems.into_iter().map(|p| FieldError::new(p.field, p.message)).collect(),
-            ));
-        }
-        let (organisation, permit) = self.vignette_scope(actor).await?;
-        let json = serde_json::to_string(definition).map_err(anyhow::Error::new)?;
-        let id = new_id();
-        let mut tx = self.store.begin_write().await?;
-        tx.create_study(&permit, organisation, &id, &json).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
     pub async fn study(&self, actor: &Actor, id: &str) -> Result<StudyView, AppError> {
         let (organisation, permit) = self.vignette_scope(actor).await?;
         let mut tx = self.store.begin_write().await?;
@@ -852,12 +846,21 @@ impl App {
 
     /// Opens a draft (checked again: every problem named) or closes an open study.
     pub async fn set_study_status(&self, actor: &Actor, id: &str, status: &str) -> Result<(), AppError> {
+        if status != "open" && status != "closed" {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "status",
+                "Choose to open or to close the study.",
+            )]));
+        }
         let view = self.study(actor, id).await?;
         if status == "open" {
             let problems = view.definition.validate();
             if !problems.is_empty() {
                 return Err(AppError::Validation(
-                    problems.into_iter().map(|p| FieldError::new("status", p.message)).collect(),
+                    problems
+                        .into_iter()
+                        .map(|p| FieldError::new("status", p.message))
+                        .collect(),
                 ));
             }
         }
@@ -885,7 +888,9 @@ impl App {
     ) -> Result<Vec<NewInvitation>, AppError> {
         let view = self.study(actor, id).await?;
         if view.row.status == "closed" {
-            return Err(AppError::Conflict("The study has closed; no one new can be invited.".into()));
+            return Err(AppError::Conflict(
+                "The study has closed; no one new can be invited.".into(),
+            ));
         }
         if labels.is_empty() || labels.len() > 500 {
             return Err(AppError::Validation(vec![FieldError::new(
@@ -975,7 +980,12 @@ impl App {
     /// Keeps a respondent's answers (`(vignette, item, answer)`); with `submit`, every question
     /// but free text must be answered and the link is then used up. Answers that are fine are
     /// kept even when others need correcting, so nothing typed is lost.
-    pub async fn respond(&self, token: &str, answers: &[(String, String, String)], submit: bool) -> Result<(), AppError> {
+    pub async fn respond(
+        &self,
+        token: &str,
+        answers: &[(String, String, String)],
+        submit: bool,
+    ) -> Result<(), AppError> {
         let system = respondent_actor();
         let permit = decide(&system, Action::ManageVignettes, &Resource::Own)?;
         let mut tx = self.store.begin_write().await?;
@@ -1025,7 +1035,12 @@ impl App {
         }
         // Answers that were fine are kept even if others need correcting.
         let outcome = checks.finish();
-        if outcome.is_ok() && submit && !tx.submit_study_invitation(&permit, &study.id, invitation.number).await? {
+        if outcome.is_ok()
+            && submit
+            && !tx
+                .submit_study_invitation(&permit, &study.id, invitation.number)
+                .await?
+        {
             return Err(AppError::Conflict(
                 "This link has already been used to send answers; thank you.".into(),
             ));
@@ -1058,7 +1073,12 @@ impl App {
 
     /// The analysis: distributions, agreement, the factorial effects and (when asked) logistic
     /// regressions, over every answer kept (submitted or not).
-    pub async fn study_analysis(&self, actor: &Actor, id: &str, regression: bool) -> Result<(StudyView, Analysis), AppError> {
+    pub async fn study_analysis(
+        &self,
+        actor: &Actor,
+        id: &str,
+        regression: bool,
+    ) -> Result<(StudyView, Analysis), AppError> {
         let (view, answers) = self.study_data(actor, id).await?;
         let analysis = study::analyse(&view.definition, &Self::responses(&answers), regression);
         Ok((view, analysis))
@@ -1074,7 +1094,12 @@ impl App {
             .map(|i| study::Respondent {
                 number: i.number.unsigned_abs(),
                 label: i.label.clone(),
-                status: if i.submitted_at.is_some() { "submitted" } else { "started" }.into(),
+                status: if i.submitted_at.is_some() {
+                    "submitted"
+                } else {
+                    "started"
+                }
+                .into(),
             })
             .collect();
         let responses = study::responses_csv(&view.row.id, &view.definition, &respondents, &Self::responses(&answers));
@@ -1105,7 +1130,10 @@ impl App {
                 continue;
             }
             let form = crate::SourceForm {
-                name: format!("{}: reasons for \u{201c}{}\u{201d}", view.definition.title, vignette.title),
+                name: format!(
+                    "{}: reasons for \u{201c}{}\u{201d}",
+                    view.definition.title, vignette.title
+                ),
                 kind: "transcript".into(),
                 text: lines.join("\n"),
                 participant: String::new(),
@@ -1152,7 +1180,11 @@ impl App {
                 text.push_str(&format!(
                     " Factorial attribute {}: {} (assigned at random in permuted blocks).",
                     f.name,
-                    f.levels.iter().map(|l| l.label.as_str()).collect::<Vec<_>>().join(" / ")
+                    f.levels
+                        .iter()
+                        .map(|l| l.label.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" / ")
                 ));
             }
             text.push('\n');
@@ -1165,7 +1197,12 @@ impl App {
             view.started()
         ));
         for item in &view.definition.items {
-            text.push_str(&format!("- {} ({}): {}\n", item.id, item.answer.describe(), item.prompt));
+            text.push_str(&format!(
+                "- {} ({}): {}\n",
+                item.id,
+                item.answer.describe(),
+                item.prompt
+            ));
         }
         text.push_str("\nAgreement between clinicians: Fleiss' kappa (respondents who answered every vignette) and Krippendorff's alpha (all answers; ordinal for scales). Effects of factorial attributes: difference in proportions with a Wald 95% confidence interval; logistic regression with odds ratios and Wald intervals.\n");
         Ok(text)

@@ -34,9 +34,9 @@ pub use qual::{
     QualParticipantRow, QualProjectRow, QualProjectSummary, QualSourceRow, QualVariableRow,
 };
 pub use records::{CohortSummary, CohortVersionRow, ImportRow};
+pub use rows::*;
 pub use vignettes::{
     AnswerRow, ApprovalRow, CommentRow, InvitationRow, NewVersion, PanelMemberRow, StudyRow, VersionRow, VignetteRow,
 };
-pub use rows::*;
 
 pub use cocare_policy::Permit;

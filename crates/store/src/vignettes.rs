@@ -235,8 +235,11 @@ impl WriteTxn {
             .bind(account.to_string())
             .execute(self.conn())
             .await?;
-        self.audit_permit(permit, &format!("vignette-panel:{organisation}:member:{account}:removed"))
-            .await?;
+        self.audit_permit(
+            permit,
+            &format!("vignette-panel:{organisation}:member:{account}:removed"),
+        )
+        .await?;
         Ok(())
     }
 
@@ -273,7 +276,13 @@ impl WriteTxn {
         Ok(())
     }
 
-    async fn insert_version(&mut self, permit: &Permit, id: &str, version: i64, v: &NewVersion<'_>) -> Result<(), StoreError> {
+    async fn insert_version(
+        &mut self,
+        permit: &Permit,
+        id: &str,
+        version: i64,
+        v: &NewVersion<'_>,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO vignette_versions (vignette_id, version, body_json, note, check_json, check_passes, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -596,7 +605,11 @@ impl WriteTxn {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn studies(&mut self, permit: &Permit, organisation: OrganisationId) -> Result<Vec<StudyRow>, StoreError> {
+    pub async fn studies(
+        &mut self,
+        permit: &Permit,
+        organisation: OrganisationId,
+    ) -> Result<Vec<StudyRow>, StoreError> {
         require(permit, MANAGE, "read studies")?;
         let rows = sqlx::query(
             "SELECT id, definition_json, status, created_at, opened_at, closed_at FROM studies \
@@ -691,8 +704,11 @@ impl WriteTxn {
         let mut study = study_row(&r)?;
         study.created_at = r.try_get("study_at")?;
         let invitation = invitation_row(&r)?;
-        self.audit_permit(permit, &format!("study:{}:invitation:{}:opened", study.id, invitation.number))
-            .await?;
+        self.audit_permit(
+            permit,
+            &format!("study:{}:invitation:{}:opened", study.id, invitation.number),
+        )
+        .await?;
         Ok(Some((study, invitation)))
     }
 
@@ -734,13 +750,21 @@ impl WriteTxn {
             .execute(self.conn())
             .await?;
         }
-        self.audit_permit(permit, &format!("study:{study}:invitation:{number}:answers:{}", answers.len()))
-            .await?;
+        self.audit_permit(
+            permit,
+            &format!("study:{study}:invitation:{number}:answers:{}", answers.len()),
+        )
+        .await?;
         Ok(())
     }
 
     /// Marks an invitation submitted; false if it already was (two submissions at once: one wins).
-    pub async fn submit_study_invitation(&mut self, permit: &Permit, study: &str, number: i64) -> Result<bool, StoreError> {
+    pub async fn submit_study_invitation(
+        &mut self,
+        permit: &Permit,
+        study: &str,
+        number: i64,
+    ) -> Result<bool, StoreError> {
         require(permit, MANAGE, "submit answers")?;
         let done = sqlx::query(
             "UPDATE study_invitations SET submitted_at = $1, started_at = COALESCE(started_at, $1) \
@@ -765,16 +789,14 @@ impl WriteTxn {
     ) -> Result<Vec<AnswerRow>, StoreError> {
         require(permit, MANAGE, "read answers")?;
         let rows = match number {
-            Some(n) => {
-                sqlx::query(
-                    "SELECT number, vignette_id, item_id, answer FROM study_responses WHERE study_id = $1 AND number = $2 \
+            Some(n) => sqlx::query(
+                "SELECT number, vignette_id, item_id, answer FROM study_responses WHERE study_id = $1 AND number = $2 \
                      ORDER BY number, vignette_id, item_id",
-                )
-                .bind(study)
-                .bind(n)
-                .fetch_all(self.conn())
-                .await?
-            }
+            )
+            .bind(study)
+            .bind(n)
+            .fetch_all(self.conn())
+            .await?,
             None => {
                 sqlx::query(
                     "SELECT number, vignette_id, item_id, answer FROM study_responses WHERE study_id = $1 \

@@ -193,7 +193,7 @@ impl TestApp {
         let settings = cocare_app::RecordsSettings {
             engine: Some(engine.clone()),
             econ: Some(engine.clone()),
-            vignettes: None,
+            vignettes: Some(engine),
             key: Some(test_key()),
             disclosure: Default::default(),
         };

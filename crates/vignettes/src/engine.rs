@@ -13,8 +13,9 @@ pub struct ProfileVersion {
     pub profile: Arc<Profile>,
     /// The dataset version it was built from.
     pub version: String,
-    /// The year of the last event in the records (the default "as of" year for ages).
-    pub as_of_year: i32,
+    /// The day (number) of the last event in the records: ages are reached in its year unless
+    /// the facts say `as_of`.
+    pub last_day: i32,
 }
 
 pub trait VignetteEngine: Send + Sync {

@@ -9,9 +9,9 @@
 //!
 //! Pure: no I/O. The store keeps vignettes and studies; the analytic store answers the *k* check.
 
+pub mod engine;
 pub mod facts;
 pub mod randomise;
 pub mod stats;
-pub mod engine;
 pub mod study;
 pub mod vignette;

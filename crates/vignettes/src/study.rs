@@ -88,7 +88,10 @@ impl Item {
             },
             Answer::Text => {
                 if given.chars().count() > 10_000 {
-                    Err(format!("\u{201c}{}\u{201d}: keep it under 10,000 characters", self.prompt))
+                    Err(format!(
+                        "\u{201c}{}\u{201d}: keep it under 10,000 characters",
+                        self.prompt
+                    ))
                 } else {
                     Ok(given.to_string())
                 }
@@ -210,7 +213,10 @@ impl Definition {
                 ));
             }
             if !ids.insert(item.id.as_str()) {
-                out.push(problem(&field, format!("Two questions are called \u{201c}{}\u{201d}", item.id)));
+                out.push(problem(
+                    &field,
+                    format!("Two questions are called \u{201c}{}\u{201d}", item.id),
+                ));
             }
             if item.prompt.trim().is_empty() {
                 out.push(problem(&field, format!("The question {} has no wording", item.id)));
@@ -221,10 +227,7 @@ impl Definition {
                     if options.len() < 2 || distinct.len() != options.len() {
                         out.push(problem(
                             &field,
-                            format!(
-                                "\u{201c}{}\u{201d} needs at least two different options",
-                                item.prompt
-                            ),
+                            format!("\u{201c}{}\u{201d} needs at least two different options", item.prompt),
                         ));
                     }
                 }
@@ -492,10 +495,7 @@ pub fn analyse(def: &Definition, responses: &[Response], regression: bool) -> An
         }
         for item in def.items.iter().filter(|i| i.answer == Answer::YesNo) {
             let given = get(&answers, &empty, &vignette.vignette, &item.id);
-            let rows: Vec<(Vec<usize>, bool)> = given
-                .iter()
-                .map(|(r, a)| (levels_of(*r, v), *a == "yes"))
-                .collect();
+            let rows: Vec<(Vec<usize>, bool)> = given.iter().map(|(r, a)| (levels_of(*r, v), *a == "yes")).collect();
             for (f, factor) in vignette.factors.iter().enumerate() {
                 let tally = |level: usize| {
                     let shown: Vec<&(Vec<usize>, bool)> =
@@ -577,16 +577,36 @@ fn csv_text(rows: Vec<Vec<String>>) -> String {
 /// The columns of `responses.csv`, with their meaning (the dictionary's first rows).
 pub const COLUMNS: [(&str, &str, &str); 11] = [
     ("study", "The study's id", "text"),
-    ("respondent", "The respondent's invitation number (1, 2, …); no name is kept", "integer"),
-    ("status", "Whether the respondent submitted (submitted) or left answers unfinished (started)", "text"),
+    (
+        "respondent",
+        "The respondent's invitation number (1, 2, …); no name is kept",
+        "integer",
+    ),
+    (
+        "status",
+        "Whether the respondent submitted (submitted) or left answers unfinished (started)",
+        "text",
+    ),
     ("vignette", "The vignette's id", "text"),
     ("vignette_title", "The vignette's title", "text"),
     ("vignette_version", "The approved version shown", "integer"),
-    ("position", "Where the vignette came in this respondent's randomised order (1 = first)", "integer"),
-    ("variant", "The factorial levels shown (attribute: level; …), empty when the vignette has no variants", "text"),
+    (
+        "position",
+        "Where the vignette came in this respondent's randomised order (1 = first)",
+        "integer",
+    ),
+    (
+        "variant",
+        "The factorial levels shown (attribute: level; …), empty when the vignette has no variants",
+        "text",
+    ),
     ("item", "The question's short name (see the item rows below)", "text"),
     ("item_type", "yes_no, choice, scale or text", "text"),
-    ("answer", "The answer as given; empty when the respondent did not answer this item", "text"),
+    (
+        "answer",
+        "The answer as given; empty when the respondent did not answer this item",
+        "text",
+    ),
 ];
 
 /// `responses.csv`: one row per respondent × vignette × item (unanswered items have an empty
@@ -600,7 +620,9 @@ pub fn responses_csv(study: &str, def: &Definition, respondents: &[Respondent], 
     for respondent in respondents {
         let assignment = def.assignment(respondent.number);
         for (position, v) in assignment.order.iter().enumerate() {
-            let Some(vignette) = def.vignettes.get(*v) else { continue };
+            let Some(vignette) = def.vignettes.get(*v) else {
+                continue;
+            };
             let levels = assignment.levels.get(*v).cloned().unwrap_or_default();
             for item in &def.items {
                 let answer = given
@@ -664,7 +686,12 @@ pub fn dictionary_csv(def: &Definition) -> String {
                     vignette.title
                 ),
                 "text".into(),
-                factor.levels.iter().map(|l| l.label.clone()).collect::<Vec<_>>().join("; "),
+                factor
+                    .levels
+                    .iter()
+                    .map(|l| l.label.clone())
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ]);
         }
     }

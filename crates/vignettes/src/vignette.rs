@@ -264,7 +264,9 @@ pub enum AnchorError {
     Empty,
     #[error("These words are not in the story: \u{201c}{0}\u{201d}")]
     NotFound(String),
-    #[error("These words appear {1} times in the story; choose a few more words so it is clear which: \u{201c}{0}\u{201d}")]
+    #[error(
+        "These words appear {1} times in the story; choose a few more words so it is clear which: \u{201c}{0}\u{201d}"
+    )]
     Ambiguous(String, usize),
 }
 

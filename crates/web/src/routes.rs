@@ -685,8 +685,18 @@ pub fn routes() -> Vec<Route> {
             SignedIn(ManageVignettes),
             get(pages::vignettes::get_methods),
         ),
-        route(Method::GET, "/study/{token}", Public, get(pages::vignettes::get_respond)),
-        route(Method::POST, "/study/{token}", Public, post(pages::vignettes::post_respond)),
+        route(
+            Method::GET,
+            "/study/{token}",
+            Public,
+            get(pages::vignettes::get_respond),
+        ),
+        route(
+            Method::POST,
+            "/study/{token}",
+            Public,
+            post(pages::vignettes::post_respond),
+        ),
         route(
             Method::GET,
             "/engage/board",

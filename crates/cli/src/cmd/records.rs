@@ -87,7 +87,7 @@ impl RecordsArgs {
         RecordsSettings {
             engine: Some(engine.clone()),
             econ: Some(engine.clone()),
-            vignettes: None,
+            vignettes: Some(engine),
             key,
             disclosure: self.disclosure(),
         }

@@ -65,7 +65,13 @@ impl ListPage {
     }
 }
 
-async fn list_page(state: &AppState, signed_in: &SignedIn, errors: Errors, f: FormFields, status: StatusCode) -> HtmlResult {
+async fn list_page(
+    state: &AppState,
+    signed_in: &SignedIn,
+    errors: Errors,
+    f: FormFields,
+    status: StatusCode,
+) -> HtmlResult {
     let w = state.app.vignette_workspace(signed_in.actor()).await.html()?;
     let page = ListPage {
         layout: layout(signed_in, "Vignettes"),
@@ -78,7 +84,14 @@ async fn list_page(state: &AppState, signed_in: &SignedIn, errors: Errors, f: Fo
 }
 
 pub async fn get_list(State(state): State<AppState>, signed_in: SignedIn) -> HtmlResult {
-    list_page(&state, &signed_in, Errors::default(), FormFields::default(), StatusCode::OK).await
+    list_page(
+        &state,
+        &signed_in,
+        Errors::default(),
+        FormFields::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn post_panel(State(state): State<AppState>, signed_in: SignedIn, body: Bytes) -> HtmlResult {
@@ -301,7 +314,16 @@ pub async fn get_vignette(
         Some("withdrawn") => Some("Your approval is withdrawn.".to_string()),
         _ => None,
     };
-    view_page(&state, &signed_in, &id, Errors::default(), FormFields::default(), notice, StatusCode::OK).await
+    view_page(
+        &state,
+        &signed_in,
+        &id,
+        Errors::default(),
+        FormFields::default(),
+        notice,
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn post_edit(
@@ -325,7 +347,16 @@ pub async fn post_edit(
         }
         Err(e) => {
             let errors = validation(e)?;
-            view_page(&state, &signed_in, &id, errors, f, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            view_page(
+                &state,
+                &signed_in,
+                &id,
+                errors,
+                f,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -356,7 +387,16 @@ pub async fn post_comment(
                     err.field = "comment".into();
                 }
             }
-            view_page(&state, &signed_in, &id, errors, f, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            view_page(
+                &state,
+                &signed_in,
+                &id,
+                errors,
+                f,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -370,7 +410,11 @@ pub async fn post_approval(
     let f = FormFields::parse(&body);
     let version = f.get("version").parse().unwrap_or(0);
     let approve = f.get("approve") != "no";
-    match state.app.approve_vignette(signed_in.actor(), &id, version, approve).await {
+    match state
+        .app
+        .approve_vignette(signed_in.actor(), &id, version, approve)
+        .await
+    {
         Ok(()) => Ok(see_other(format!(
             "/vignettes/{id}?saved={}#approvals",
             if approve { "approved" } else { "withdrawn" }
@@ -481,7 +525,9 @@ async fn study_page(
     let s = state.app.study(signed_in.actor(), id).await.html()?;
     let notice = match f.get("saved").as_str() {
         "open" => Some("The study is open: links now work.".to_string()),
-        "closed" => Some("The study is closed: links no longer take answers; everything kept is in the analysis.".to_string()),
+        "closed" => {
+            Some("The study is closed: links no longer take answers; everything kept is in the analysis.".to_string())
+        }
         _ => None,
     };
     let page = StudyPage {
@@ -513,7 +559,16 @@ pub async fn get_study(
     Query(q): Query<StudyQuery>,
 ) -> HtmlResult {
     let f = FormFields::from_pairs(vec![("saved".into(), q.saved.unwrap_or_default())]);
-    study_page(&state, &signed_in, &id, Errors::default(), f, Vec::new(), StatusCode::OK).await
+    study_page(
+        &state,
+        &signed_in,
+        &id,
+        Errors::default(),
+        f,
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn post_study_status(
@@ -532,7 +587,16 @@ pub async fn post_study_status(
         }
         Err(e) => {
             let errors = validation(e)?;
-            study_page(&state, &signed_in, &id, errors, f, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            study_page(
+                &state,
+                &signed_in,
+                &id,
+                errors,
+                f,
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -559,7 +623,16 @@ pub async fn post_invitations(
         }
         Err(e) => {
             let errors = validation(e)?;
-            study_page(&state, &signed_in, &id, errors, f, Vec::new(), StatusCode::UNPROCESSABLE_ENTITY).await
+            study_page(
+                &state,
+                &signed_in,
+                &id,
+                errors,
+                f,
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -620,7 +693,10 @@ pub fn effects_chart(effects: &[Effect]) -> String {
     for (i, e) in shown.iter().enumerate() {
         let Ok(r) = &e.result else { continue };
         let y = 36.0 + row_h * i as f64;
-        let label: String = format!("{}: {} ({})", e.factor, e.level, e.item).chars().take(40).collect();
+        let label: String = format!("{}: {} ({})", e.factor, e.level, e.item)
+            .chars()
+            .take(40)
+            .collect();
         svg.push_str(&format!(
             "<text x=\"{lx}\" y=\"{ty:.1}\" font-size=\"12\" text-anchor=\"end\">{}</text><line x1=\"{a:.1}\" x2=\"{b:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#a3262a\" stroke-width=\"2\"/><circle cx=\"{c:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"#a3262a\"/>",
             escape_xml(&label),
@@ -656,7 +732,11 @@ impl AnalysisPage {
     }
 
     fn prompt_of(&self, item: &str) -> String {
-        self.s.definition.item(item).map(|i| i.prompt.clone()).unwrap_or_default()
+        self.s
+            .definition
+            .item(item)
+            .map(|i| i.prompt.clone())
+            .unwrap_or_default()
     }
 
     fn chart(&self, index: &usize, d: &Distribution) -> String {
@@ -693,7 +773,11 @@ async fn analysis_page(
     notice: Option<String>,
     status: StatusCode,
 ) -> HtmlResult {
-    let (s, a) = state.app.study_analysis(signed_in.actor(), id, regression).await.html()?;
+    let (s, a) = state
+        .app
+        .study_analysis(signed_in.actor(), id, regression)
+        .await
+        .html()?;
     let page = AnalysisPage {
         layout: layout(signed_in, format!("Analysis: {}", s.definition.title)),
         s,
@@ -715,7 +799,16 @@ pub async fn get_analysis(
     let notice = q
         .sent
         .map(|n| format!("The reasons are in the workbench as {n} source(s), ready to code."));
-    analysis_page(&state, &signed_in, &id, regression, Errors::default(), notice, StatusCode::OK).await
+    analysis_page(
+        &state,
+        &signed_in,
+        &id,
+        regression,
+        Errors::default(),
+        notice,
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn post_reasons(
@@ -740,18 +833,40 @@ pub async fn post_reasons(
                 "project",
                 "There is no workbench project with that id that you code in.",
             )]);
-            analysis_page(&state, &signed_in, &id, false, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            analysis_page(
+                &state,
+                &signed_in,
+                &id,
+                false,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => {
             let errors = validation(e)?;
-            analysis_page(&state, &signed_in, &id, false, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            analysis_page(
+                &state,
+                &signed_in,
+                &id,
+                false,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
 
 // ----- Exports -----
 
-pub async fn get_responses_csv(State(state): State<AppState>, signed_in: SignedIn, Path(id): Path<String>) -> HtmlResult {
+pub async fn get_responses_csv(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+) -> HtmlResult {
     let (s, responses, _) = state.app.study_export(signed_in.actor(), &id).await.html()?;
     Ok(download(
         "text/csv; charset=utf-8",
@@ -792,7 +907,9 @@ fn workbook(sheets: &[(&str, &str)]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErr
     for (name, csv_text) in sheets {
         let sheet = book.add_worksheet();
         sheet.set_name(*name)?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(csv_text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(csv_text.as_bytes());
         for (r, record) in reader.records().flatten().enumerate() {
             for (c, value) in record.iter().enumerate() {
                 let (row, col) = (r as u32, c as u16);
@@ -826,7 +943,11 @@ pub async fn get_booklet(State(state): State<AppState>, signed_in: SignedIn, Pat
 
 pub async fn get_methods(State(state): State<AppState>, signed_in: SignedIn, Path(id): Path<String>) -> HtmlResult {
     let text = state.app.study_methods(signed_in.actor(), &id).await.html()?;
-    Ok(download("text/markdown; charset=utf-8", "methods.md".into(), text.into_bytes()))
+    Ok(download(
+        "text/markdown; charset=utf-8",
+        "methods.md".into(),
+        text.into_bytes(),
+    ))
 }
 
 // ----- The respondent's page -----

@@ -14,6 +14,7 @@ mod people;
 mod plan;
 mod qual;
 mod records;
+mod vignettes;
 
 use cocare_app::ConsentForm;
 use cocare_core::{Actor, ConsentId};

@@ -47,6 +47,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 9]> {
     let engagement = [S, D, D, D, D, D, A, D, D];
     // Funding changes: the engagement lead and the commissioner.
     let funding = [S, D, D, D, D, D, A, D, A];
+    let panel = [S, A, A, A, D, A, D, D, A];
     BTreeMap::from([
         (("GET", "/health"), public),
         (("GET", "/static/cocare.css"), public),
@@ -155,6 +156,32 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 9]> {
         // A rating link that does not exist is not found by anyone (valid links: engage tests).
         (("GET", "/rate/{token}"), [D, D, D, D, D, D, D, D, D]),
         (("POST", "/rate/{token}"), [D, D, D, D, D, D, D, D, D]),
+        // Vignettes: researchers manage; the review panel (the demo's: sam, casey, alex, kim)
+        // reads, comments and approves; everyone else is not told they exist.
+        (("GET", "/vignettes"), panel),
+        (("POST", "/vignettes"), research),
+        (("GET", "/vignettes/new"), research),
+        (("POST", "/vignettes/panel"), research),
+        (("POST", "/vignettes/rule"), research),
+        (("GET", "/vignettes/{vignette}"), panel),
+        (("POST", "/vignettes/{vignette}/edit"), research),
+        (("POST", "/vignettes/{vignette}/comments"), panel),
+        (("POST", "/vignettes/{vignette}/approval"), panel),
+        (("GET", "/studies/new"), research),
+        (("POST", "/studies"), research),
+        (("GET", "/studies/{study}"), research),
+        (("POST", "/studies/{study}/status"), research),
+        (("POST", "/studies/{study}/invitations"), research),
+        (("GET", "/studies/{study}/analysis"), research),
+        (("POST", "/studies/{study}/reasons"), research),
+        (("GET", "/studies/{study}/responses.csv"), research),
+        (("GET", "/studies/{study}/dictionary.csv"), research),
+        (("GET", "/studies/{study}/responses.xlsx"), research),
+        (("GET", "/studies/{study}/booklet"), research),
+        (("GET", "/studies/{study}/methods.md"), research),
+        // An invitation link that does not exist is not found by anyone (valid ones: vignettes tests).
+        (("GET", "/study/{token}"), [D, D, D, D, D, D, D, D, D]),
+        (("POST", "/study/{token}"), [D, D, D, D, D, D, D, D, D]),
         (("GET", "/engage/board"), engagement),
         (("POST", "/engage/proposals/{proposal}"), engagement),
         (("GET", "/engage/payments"), engagement),
@@ -268,6 +295,16 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
             )
             .await
             .unwrap();
+
+        // The demo's vignettes and study (its panel: sam, casey, alex, taylor and kim).
+        let organisation_id = app.app.store().organisations().await.unwrap()[0].id;
+        let study = app.app.seed_vignette_demo(organisation_id).await.unwrap().unwrap();
+        let vignette = {
+            let riley = app.actor_of("riley").await;
+            app.app.vignette_workspace(&riley).await.unwrap().vignettes[0]
+                .id
+                .clone()
+        };
 
         // A qualitative project owned by riley, with a participant, a source, a coding and a
         // CMO configuration for the routes that name them.
@@ -386,6 +423,8 @@ async fn every_route_answers_every_role_as_the_policy_table_says() {
                     .replace("{proposal}", &proposal)
                     .replace("{change}", &change)
                     .replace("{sheet}", "board.csv")
+                    .replace("{vignette}", &vignette)
+                    .replace("{study}", &study)
                     .replace("{token}", "not-a-real-link");
                 let client = clients.get_mut(who).unwrap();
                 let reply = match (method.clone(), path.starts_with("/api/")) {
