@@ -623,3 +623,93 @@ test('an engagement lead follows a funding change: facets, who is heard, the boa
   await check(page, 'engage-report');
   await context.close();
 });
+
+test('vignettes: drafted from a cohort, checked, approved by three stakeholders, answered by three clinicians, analysed', async () => {
+  const { context, page } = await signIn('riley');
+  await page.getByRole('link', { name: 'Vignettes' }).first().click();
+  await page.waitForURL(`${base}/vignettes`);
+  await check(page, 'vignettes');
+  await page.getByRole('button', { name: 'Propose a composite case' }).click();
+  await page.waitForURL(/\/vignettes\/new\?cohort=/);
+  assert.match(await page.locator('#story').inputValue(), /known to community mental health services/);
+  const title = 'Sam-style composite for the browser test';
+  await page.locator('#title').fill(title);
+  await page.locator('#story').fill('Alex is a woman who lives alone in a council flat. She has used the crisis team many times this year.');
+  await page.locator('#facts').fill('{"sex": "female", "age": {"min": 18, "max": 90}}');
+  await page.getByRole('button', { name: 'Check against the records' }).click();
+  await page.getByRole('heading', { name: 'Passes the check against the records' }).waitFor();
+  await check(page, 'vignette-draft-checked');
+  await page.getByRole('button', { name: 'Save the draft' }).click();
+  await page.waitForURL(/\/vignettes\/[0-9a-f-]{36}$/);
+  const vignette = page.url().split('/').pop();
+  await check(page, 'vignette-researcher');
+
+  // Three stakeholders of different categories comment and approve.
+  for (const [who, words] of [['sam', 'crisis team'], ['casey', 'council flat'], ['alex', 'many times']]) {
+    const s = await signIn(who);
+    await s.page.goto(`${base}/vignettes/${vignette}`);
+    await s.page.locator('#passage').fill(words);
+    await s.page.locator('#comment').fill(`A comment from ${who}.`);
+    await s.page.getByRole('button', { name: 'Add the comment' }).click();
+    await s.page.waitForURL(/#comments$/);
+    await s.page.getByRole('button', { name: /I approve version 1/ }).click();
+    await s.page.waitForURL(/#approvals$/);
+    if (who === 'sam') await check(s.page, 'vignette-panel');
+    await s.context.close();
+  }
+  await page.goto(`${base}/vignettes/${vignette}`);
+  assert.match(await page.locator('#approvals').innerText(), /Approved/);
+
+  // A study with a factorial variant (housing), opened, with three links.
+  await page.goto(`${base}/studies/new`);
+  await page.locator('#title').fill('Browser decision study');
+  await page.getByLabel(new RegExp(`^${title}`)).check();
+  const details = page.locator('details.factor').filter({ hasText: title });
+  await details.locator('summary').click();
+  await page.locator(`#factor_name_${vignette}`).fill('housing');
+  await page.locator(`#factor_ref_label_${vignette}`).fill('council flat');
+  await page.locator(`#factor_ref_text_${vignette}`).fill('lives alone in a council flat');
+  await page.locator(`#factor_levels_${vignette}`).fill('sleeping rough = has been sleeping rough since the spring');
+  await check(page, 'study-form');
+  await page.getByRole('button', { name: 'Save the study as a draft' }).click();
+  await page.waitForURL(/\/studies\/[0-9a-f-]{36}$/);
+  const study = page.url().split('/').pop();
+  await page.getByRole('button', { name: 'Open the study' }).click();
+  await page.waitForURL(/saved=open/);
+  await page.locator('#count').fill('3');
+  await page.getByRole('button', { name: 'Make the links' }).click();
+  await page.getByRole('heading', { name: 'New links: copy them now' }).waitFor();
+  const links = await page.locator('.links code').allInnerTexts();
+  assert.equal(links.length, 3);
+  await check(page, 'study');
+
+  // Three clinicians answer on their phones.
+  for (const [i, link] of links.entries()) {
+    const visitor = await browser.newContext({ viewport: PHONE });
+    const answer = await visitor.newPage();
+    await answer.goto(`${base}${link}`);
+    await answer.getByRole('heading', { name: /Case 1 of 1/ }).waitFor();
+    if (i === 0) {
+      await assertAccessible(answer, 'study link (phone)');
+      await answer.screenshot({ path: join(shots, 'study-respond-phone.png'), fullPage: true });
+    }
+    await answer.locator(`input[name$="_refer"][value="${i === 2 ? 'no' : 'yes'}"]`).check();
+    await answer.locator('input[name$="_risk"][value="high"]').check();
+    await answer.locator('input[name$="_first_service"][value="crisis team"]').check();
+    await answer.locator(`input[name$="_confidence"][value="${4 + i}"]`).check();
+    await answer.locator('textarea[name$="_reasons"]').fill(`Reason from clinician ${i + 1}`);
+    await answer.getByRole('button', { name: 'Send my answers' }).click();
+    await answer.getByRole('heading', { name: 'Thank you' }).waitFor();
+    await visitor.close();
+  }
+
+  // The analysis: agreement with raters and units, and the variant's effect.
+  await page.goto(`${base}/studies/${study}/analysis`);
+  const text = await page.locator('main').innerText();
+  assert.match(text, /Fleiss' kappa/);
+  assert.match(text, /housing: sleeping rough \(against council flat\)/);
+  assert.match(text, /Reason from clinician 3/);
+  assert.ok(await page.locator('svg[role=img]').count() >= 2, 'distributions and effects are drawn');
+  await check(page, 'study-analysis');
+  await context.close();
+});

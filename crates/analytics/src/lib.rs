@@ -3,6 +3,8 @@
 //! - [`import`]: a folder of CSV, Parquet or FHIR R4 files → a validated, pseudonymised Parquet
 //!   version of a dataset, all or nothing;
 //! - [`dataset`]: the dataset's folders and versions;
+//! - [`quasi`]: the per-person quasi-identifier profile the vignette *k* check runs over, cached
+//!   beside each version;
 //! - [`query`]: a cohort definition compiled to one DataFusion aggregate, run locally or on a
 //!   Ballista cluster, and turned into a characterisation by `cocare-records`.
 //!
@@ -12,6 +14,7 @@ pub mod costing;
 pub mod dataset;
 pub mod fhir;
 pub mod import;
+pub mod quasi;
 pub mod query;
 pub mod synth;
 

@@ -48,6 +48,9 @@ enum Command {
     /// Engagement and funding change: interrupted time-series of an indicator.
     #[command(subcommand)]
     Engage(cmd::engage::Engage),
+    /// Vignettes: the k check of a vignette's quasi-identifying facts against the records.
+    #[command(subcommand)]
+    Vignette(cmd::vignette::Vignette),
     /// Measure the hot paths and print the figures.
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
             Command::Econ(args) => args.run().await,
             Command::Qual(args) => args.run().await,
             Command::Engage(args) => args.run().await,
+            Command::Vignette(args) => args.run().await,
         }
     });
     match result {

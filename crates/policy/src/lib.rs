@@ -358,8 +358,7 @@ fn grant_covers(actor: &Actor, grant: &Grant, action: Action, resource: &Resourc
         // Vignettes under review are seen by the panel's members; researchers manage them.
         Resource::Panel(scope) => {
             grant.organisation == scope.organisation
-                && (grant.role == Role::Researcher
-                    || actor.account_id().is_some_and(|me| scope.members.contains(&me)))
+                && (grant.role == Role::Researcher || actor.account_id().is_some_and(|me| scope.members.contains(&me)))
         }
         Resource::Person(scope) => {
             if grant.organisation != scope.organisation {

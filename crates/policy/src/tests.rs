@@ -273,7 +273,10 @@ fn the_review_panel_sees_vignettes_and_only_researchers_manage_them() {
     };
     for role in [Role::ServiceUser, Role::Carer, Role::Clinician, Role::Commissioner] {
         let someone = actor(role, w.org, Some(w.team), Some(w.me));
-        assert!(decide(&someone, Action::ReviewVignettes, &Resource::Panel(&member)).is_ok(), "{role:?}");
+        assert!(
+            decide(&someone, Action::ReviewVignettes, &Resource::Panel(&member)).is_ok(),
+            "{role:?}"
+        );
         assert_eq!(
             decide(&someone, Action::ReviewVignettes, &Resource::Panel(&not_member)),
             Err(Denied::NotFound),
@@ -284,7 +287,14 @@ fn the_review_panel_sees_vignettes_and_only_researchers_manage_them() {
     let researcher = actor(Role::Researcher, w.org, None, None);
     assert!(decide(&researcher, Action::ManageVignettes, &Resource::Organisation(w.org)).is_ok());
     assert!(decide(&researcher, Action::ReviewVignettes, &Resource::Panel(&not_member)).is_ok());
-    assert!(decide(&researcher, Action::ManageVignettes, &Resource::Organisation(w.other_org)).is_err());
+    assert!(
+        decide(
+            &researcher,
+            Action::ManageVignettes,
+            &Resource::Organisation(w.other_org)
+        )
+        .is_err()
+    );
     let elsewhere = PanelScope {
         organisation: w.other_org,
         members: vec![me],

@@ -8,4 +8,5 @@ mod common;
 mod econ;
 mod formats;
 mod import_errors;
+mod quasi;
 mod table1;

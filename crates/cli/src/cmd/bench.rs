@@ -30,6 +30,8 @@ pub enum Bench {
     /// Qualitative workbench: a project of synthetic transcripts and codings imported from QDPX,
     /// then full-text search, the framework matrix and QDPX export, at several sizes.
     Qual(QualArgs),
+    /// Vignettes: the k check's profile build, load from cache and check at several sizes.
+    Vignette(super::bench_vignette::VignetteArgs),
 }
 
 #[derive(Args)]
@@ -120,6 +122,7 @@ impl Bench {
                 .await
             }
             Bench::Records(args) => super::bench_records::run(args.sizes, args.repeats).await,
+            Bench::Vignette(args) => super::bench_vignette::run(args).await,
             Bench::Econ(a) => {
                 super::bench_econ::run(super::bench_econ::Options {
                     sizes: a.sizes,

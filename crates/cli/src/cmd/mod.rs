@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_econ;
 pub mod bench_qual;
 pub mod bench_records;
+pub mod bench_vignette;
 pub mod careplan;
 pub mod demo;
 pub mod econ;
@@ -13,6 +14,7 @@ pub mod qual;
 pub mod records;
 pub mod serve;
 pub mod user;
+pub mod vignette;
 
 use anyhow::Context;
 use clap::Args;

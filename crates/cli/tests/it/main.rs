@@ -13,6 +13,7 @@ mod engage;
 mod qual;
 mod records;
 mod tidy;
+mod vignette;
 
 use cocare_store::Backend;
 use cocare_testkit::{TestDb, backends};
