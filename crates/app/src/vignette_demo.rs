@@ -164,16 +164,20 @@ impl App {
                 let rough = assignment.levels.get(v).and_then(|l| l.first()).copied() == Some(1);
                 // A made-up pattern: sleeping rough makes a referral likelier.
                 let refer = if rough { n % 4 != 0 } else { n % 3 == 0 };
-                let risk = ["moderate", "high", "moderate", "low"][(n as usize + v) % 4];
-                let first = [
-                    "care coordination",
-                    "crisis team",
-                    "housing support",
-                    "psychology",
-                    "peer support",
-                ][(n as usize * 3 + v + usize::from(rough) * 2) % 5];
+                let pick = |list: &[&'static str], i: usize| list.get(i % list.len()).copied().unwrap_or_default();
+                let risk = pick(&["moderate", "high", "moderate", "low"], n as usize + v);
+                let first = pick(
+                    &[
+                        "care coordination",
+                        "crisis team",
+                        "housing support",
+                        "psychology",
+                        "peer support",
+                    ],
+                    n as usize * 3 + v + usize::from(rough) * 2,
+                );
                 let confidence = 3 + (n + v as u64) % 4;
-                let reason = REASONS[(n as usize + v * 2) % REASONS.len()];
+                let reason = pick(&REASONS, n as usize + v * 2);
                 for (item, answer) in [
                     ("refer", if refer { "yes" } else { "no" }.to_string()),
                     ("risk", risk.to_string()),

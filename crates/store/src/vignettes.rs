@@ -653,9 +653,8 @@ impl WriteTxn {
             .bind(study)
             .fetch_one(self.conn())
             .await?;
-        let mut next = last.map_or(0, |n| n + 1);
         let mut numbers = Vec::with_capacity(invitations.len());
-        for (label, hash) in invitations {
+        for (next, (label, hash)) in (last.map_or(0, |n| n + 1)..).zip(invitations) {
             sqlx::query(
                 "INSERT INTO study_invitations (study_id, number, label, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
             )
@@ -667,7 +666,6 @@ impl WriteTxn {
             .execute(self.conn())
             .await?;
             numbers.push(next);
-            next += 1;
         }
         self.audit_permit(permit, &format!("study:{study}:invited:{}", invitations.len()))
             .await?;

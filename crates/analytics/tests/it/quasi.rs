@@ -12,6 +12,7 @@ fn example() -> std::path::PathBuf {
 }
 
 /// One person's row of the profile, found by year of birth (unique in these extracts).
+#[allow(clippy::type_complexity)] // a tuple read once, field by field
 fn row(
     p: &Profile,
     born: i32,

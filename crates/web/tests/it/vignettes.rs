@@ -73,7 +73,7 @@ async fn a_vignette_is_checked_reviewed_approved_and_put_to_clinicians() {
             .unwrap()
             .matched
             .unwrap();
-        assert!(n >= 5 && n < 400, "{n}");
+        assert!((5..400).contains(&n), "{n}");
         let page = riley
             .post_form(
                 "/vignettes",
