@@ -51,6 +51,9 @@ enum Command {
     /// Vignettes: the k check of a vignette's quasi-identifying facts against the records.
     #[command(subcommand)]
     Vignette(cmd::vignette::Vignette),
+    /// Decision studies: export responses and their data dictionary.
+    #[command(subcommand)]
+    Study(cmd::study::Study),
     /// Measure the hot paths and print the figures.
     #[command(subcommand)]
     Bench(cmd::bench::Bench),
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
             Command::Qual(args) => args.run().await,
             Command::Engage(args) => args.run().await,
             Command::Vignette(args) => args.run().await,
+            Command::Study(args) => args.run().await,
         }
     });
     match result {

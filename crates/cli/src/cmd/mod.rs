@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod qual;
 pub mod records;
 pub mod serve;
+pub mod study;
 pub mod user;
 pub mod vignette;
 

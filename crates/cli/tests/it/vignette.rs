@@ -201,3 +201,55 @@ fn the_check_runs_on_an_analytic_store_and_on_a_larger_extract() {
     assert_eq!(json["matched_text"], "300 people");
     assert_eq!(json["rarest"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn study_export_writes_one_row_per_respondent_vignette_and_item_and_a_dictionary() {
+    let app = cocare_testkit::TestApp::spawn_with_records(cocare_store::Backend::Sqlite, 300).await;
+    let organisation = app.app.store().organisations().await.unwrap()[0].id;
+    let study = app.app.seed_vignette_demo(organisation).await.unwrap().unwrap();
+    let url = format!("sqlite://{}", app.db.url.sqlite_path().unwrap().display());
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("export");
+    let done = cocare(
+        &[
+            "study",
+            "export",
+            "--study",
+            &study,
+            "--out",
+            dir.to_str().unwrap(),
+            "--database-url",
+            &url,
+        ],
+        None,
+    );
+    assert!(done.status.success(), "{}", text(&done));
+    let responses = std::fs::read_to_string(dir.join("responses.csv")).unwrap();
+    // The demo: 12 clinicians started (10 sent, 2 stopped half-way), 2 vignettes, 5 questions.
+    assert_eq!(responses.lines().count(), 1 + 12 * 2 * 5);
+    let header = responses.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "study,respondent,status,vignette,vignette_title,vignette_version,position,variant,item,item_type,answer"
+    );
+    assert!(responses.contains(",started,"), "the half-answered are kept and marked");
+    assert!(responses.contains("housing: sleeping rough"));
+    let dictionary = std::fs::read_to_string(dir.join("dictionary.csv")).unwrap();
+    assert!(dictionary.starts_with("variable,kind,meaning,type,values"));
+    assert!(dictionary.contains("confidence,item,") && dictionary.contains("1; 2; 3; 4; 5; 6; 7"));
+    let missing = cocare(
+        &[
+            "study",
+            "export",
+            "--study",
+            "no-such-study",
+            "--out",
+            dir.to_str().unwrap(),
+            "--database-url",
+            &url,
+        ],
+        None,
+    );
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("no study with the id"), "{}", text(&missing));
+}
