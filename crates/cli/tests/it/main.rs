@@ -60,7 +60,7 @@ async fn migrate_demo_and_audit_verify_work_on_each_backend() {
         };
         let out = cocare(&["migrate", "--database-url", &url], None);
         assert!(out.status.success(), "{}", text(&out));
-        assert!(text(&out).contains("schema version 8"), "{}", text(&out));
+        assert!(text(&out).contains("schema version 9"), "{}", text(&out));
         let out = cocare(&["demo", "--database-url", &url, "--seed", "7"], None);
         assert!(out.status.success(), "{}", text(&out));
         assert!(text(&out).contains("36 service users"), "{}", text(&out));
