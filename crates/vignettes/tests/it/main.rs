@@ -4,3 +4,5 @@
 mod facts;
 mod randomise;
 mod stats;
+mod review;
+mod study;
