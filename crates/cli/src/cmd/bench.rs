@@ -32,6 +32,8 @@ pub enum Bench {
     Qual(QualArgs),
     /// Vignettes: the k check's profile build, load from cache and check at several sizes.
     Vignette(super::bench_vignette::VignetteArgs),
+    /// Decision studies: the analysis page at several numbers of respondents.
+    Study(super::bench_study::StudyArgs),
 }
 
 #[derive(Args)]
@@ -123,6 +125,7 @@ impl Bench {
             }
             Bench::Records(args) => super::bench_records::run(args.sizes, args.repeats).await,
             Bench::Vignette(args) => super::bench_vignette::run(args).await,
+            Bench::Study(args) => super::bench_study::run(args).await,
             Bench::Econ(a) => {
                 super::bench_econ::run(super::bench_econ::Options {
                     sizes: a.sizes,

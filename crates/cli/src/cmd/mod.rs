@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_econ;
 pub mod bench_qual;
 pub mod bench_records;
+pub mod bench_study;
 pub mod bench_vignette;
 pub mod careplan;
 pub mod demo;
