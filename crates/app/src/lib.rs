@@ -59,7 +59,7 @@ pub use records::{CohortView, ImportRejected, RecordsOverview, RecordsSettings};
 pub use secret::random_token as new_token;
 pub use vignettes::{
     CommentView, DEFAULT_ITEMS, DEFAULT_K, FactorForm, NewInvitation, RespondView, StudyForm, StudySummary, StudyView,
-    VignetteSummary, VignetteVersion, VignetteView, VignetteWorkspace, parse_items,
+    ThemeChoice, VignetteSummary, VignetteVersion, VignetteView, VignetteWorkspace, parse_items,
 };
 
 /// Settings the use cases need.

@@ -243,6 +243,14 @@ pub fn parse_items(text: &str) -> Result<Vec<study::Item>, Vec<FieldError>> {
     if problems.is_empty() { Ok(items) } else { Err(problems) }
 }
 
+/// A code from one of the researcher's workbench projects that a vignette can draw on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThemeChoice {
+    /// `project/code`, as the form sends it.
+    pub key: String,
+    pub theme: vignette::Theme,
+}
+
 /// What a respondent sees through their link.
 #[derive(Debug, Clone)]
 pub struct RespondView {
@@ -322,6 +330,59 @@ impl App {
         let as_of_year = facts.as_of_year(profile.last_day);
         cocare_vignettes::facts::check(&profile.profile, &facts, k, as_of_year)
             .map_err(|e| AppError::Validation(vec![FieldError::new("k", crate::error::capitalise(&e.to_string()))]))
+    }
+
+    /// The codes with coded segments in the researcher's workbench projects (members only, as
+    /// the workbench's policy says), for linking themes to a vignette.
+    pub async fn theme_choices(&self, actor: &Actor) -> Result<Vec<ThemeChoice>, AppError> {
+        let projects = match self.qual_projects(actor).await {
+            Ok(p) => p,
+            Err(AppError::Forbidden) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for summary in projects {
+            let view = self.qual_project(actor, &summary.id).await?;
+            for code in &view.codebook.codes {
+                let segments = view.code_counts.get(&code.guid).copied().unwrap_or(0);
+                if segments == 0 {
+                    continue;
+                }
+                out.push(ThemeChoice {
+                    key: format!("{}/{}", summary.id, code.guid),
+                    theme: vignette::Theme {
+                        project: summary.id.clone(),
+                        code: code.guid.clone(),
+                        name: format!("{} ({})", code.name, summary.name),
+                        segments: segments as u64,
+                        summary: String::new(),
+                    },
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The themes chosen on the form (`project/code` keys), each checked against the choices.
+    pub async fn resolve_themes(&self, actor: &Actor, keys: &[String]) -> Result<Vec<vignette::Theme>, AppError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let choices = self.theme_choices(actor).await?;
+        keys.iter()
+            .map(|key| {
+                choices
+                    .iter()
+                    .find(|c| &c.key == key)
+                    .map(|c| c.theme.clone())
+                    .ok_or_else(|| {
+                        AppError::Validation(vec![FieldError::new(
+                            "themes",
+                            "Choose themes from your workbench projects' coded interviews.",
+                        )])
+                    })
+            })
+            .collect()
     }
 
     /// The check as the researcher previews it (nothing saved; the run is audited).

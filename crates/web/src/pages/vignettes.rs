@@ -13,8 +13,8 @@ use cocare_app::vignettes_domain::facts::KCheck;
 use cocare_app::vignettes_domain::study::{Analysis, Answer, Distribution, Effect, Item};
 use cocare_app::vignettes_domain::vignette::{self as domain, Body, CATEGORIES, Change};
 use cocare_app::{
-    AppError, DEFAULT_ITEMS, DEFAULT_K, FactorForm, NewInvitation, RespondView, StudyForm, StudyView, VignetteView,
-    VignetteWorkspace,
+    AppError, DEFAULT_ITEMS, DEFAULT_K, FactorForm, NewInvitation, RespondView, StudyForm, StudyView, ThemeChoice,
+    VignetteView, VignetteWorkspace,
 };
 use serde::Deserialize;
 
@@ -143,6 +143,13 @@ struct FormPage {
     /// Where the draft came from, for the heading.
     cohort_note: String,
     problem: Option<String>,
+    themes: Vec<ThemeChoice>,
+}
+
+impl FormPage {
+    fn theme_checked(&self, key: &str) -> bool {
+        self.f.all("theme").iter().any(|t| t == key)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,6 +179,7 @@ pub async fn get_new(State(state): State<AppState>, signed_in: SignedIn, Query(q
             Err(e) => return Err(WebError::from_app(Audience::Html, e)),
         }
     }
+    let themes = state.app.theme_choices(signed_in.actor()).await.html()?;
     let page = FormPage {
         layout: layout(&signed_in, "Draft a vignette"),
         errors: Errors::default(),
@@ -179,6 +187,7 @@ pub async fn get_new(State(state): State<AppState>, signed_in: SignedIn, Query(q
         check: None,
         cohort_note,
         problem,
+        themes,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -196,7 +205,7 @@ fn body_of(f: &FormFields) -> Body {
 /// saves the draft (the check runs again) and opens its page.
 pub async fn post_new(State(state): State<AppState>, signed_in: SignedIn, body: Bytes) -> HtmlResult {
     let f = FormFields::parse(&body);
-    let draft = body_of(&f);
+    let mut draft = body_of(&f);
     let k = k_of(&f);
     let (errors, check, problem) = if f.get("action") == "check" {
         match state.app.check_vignette_facts(signed_in.actor(), &draft.facts, k).await {
@@ -208,11 +217,17 @@ pub async fn post_new(State(state): State<AppState>, signed_in: SignedIn, body: 
         }
     } else {
         let cohort = f.get("cohort");
-        match state
-            .app
-            .create_vignette(signed_in.actor(), Some(cohort.as_str()), &draft, k)
-            .await
-        {
+        let saved = match state.app.resolve_themes(signed_in.actor(), &f.all("theme")).await {
+            Ok(themes) => {
+                draft.themes = themes;
+                state
+                    .app
+                    .create_vignette(signed_in.actor(), Some(cohort.as_str()), &draft, k)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match saved {
             Ok(id) => return Ok(see_other(format!("/vignettes/{id}"))),
             Err(e) => (validation(e)?, None, None),
         }
@@ -222,6 +237,7 @@ pub async fn post_new(State(state): State<AppState>, signed_in: SignedIn, body: 
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let themes = state.app.theme_choices(signed_in.actor()).await.html()?;
     let page = FormPage {
         layout: layout(&signed_in, "Draft a vignette"),
         errors,
@@ -229,6 +245,7 @@ pub async fn post_new(State(state): State<AppState>, signed_in: SignedIn, body: 
         check,
         cohort_note: String::new(),
         problem,
+        themes,
     };
     Ok(render(status, &page))
 }
@@ -243,9 +260,20 @@ struct ViewPage {
     errors: Errors,
     f: FormFields,
     notice: Option<String>,
+    /// The researcher's workbench codes that can be linked as themes.
+    themes: Vec<ThemeChoice>,
 }
 
 impl ViewPage {
+    fn theme_checked(&self, key: &str) -> bool {
+        if self.f.get("form") == "edit" {
+            return self.f.all("theme").iter().any(|t| t == key);
+        }
+        self.v
+            .current()
+            .is_some_and(|c| c.body.themes.iter().any(|t| format!("{}/{}", t.project, t.code) == key))
+    }
+
     fn edit_value(&self, name: &str) -> String {
         if self.f.get("form") == "edit" {
             return self.f.get(name);
@@ -287,12 +315,18 @@ async fn view_page(
 ) -> HtmlResult {
     let v = state.app.vignette(signed_in.actor(), id).await.html()?;
     let title = v.current().map(|c| c.body.title.clone()).unwrap_or_default();
+    let themes = if v.can_manage {
+        state.app.theme_choices(signed_in.actor()).await.html()?
+    } else {
+        Vec::new()
+    };
     let page = ViewPage {
         layout: layout(signed_in, title),
         v,
         errors,
         f,
         notice,
+        themes,
     };
     Ok(render(status, &page))
 }
@@ -334,10 +368,16 @@ pub async fn post_edit(
 ) -> HtmlResult {
     let f = FormFields::parse(&body);
     let expected = f.get("version").parse().unwrap_or(0);
-    let outcome = state
-        .app
-        .edit_vignette(signed_in.actor(), &id, expected, &body_of(&f), &f.get("note"), k_of(&f))
-        .await;
+    let outcome = match state.app.resolve_themes(signed_in.actor(), &f.all("theme")).await {
+        Ok(themes) => {
+            let draft = Body { themes, ..body_of(&f) };
+            state
+                .app
+                .edit_vignette(signed_in.actor(), &id, expected, &draft, &f.get("note"), k_of(&f))
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match outcome {
         Ok((_, true)) => Ok(see_other(format!("/vignettes/{id}?saved=reset"))),
         Ok((_, false)) => Ok(see_other(format!("/vignettes/{id}?saved=version"))),

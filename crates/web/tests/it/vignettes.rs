@@ -419,6 +419,91 @@ async fn a_vignette_is_checked_reviewed_approved_and_put_to_clinicians() {
         let yes = refer.counts.iter().find(|c| c.value == "yes").unwrap().count;
         assert_eq!((yes, refer.answered), (2, 3));
 
+        // The reasons go to the interview workbench as a transcript, one turn per respondent.
+        let project = app
+            .app
+            .create_qual_project(&researcher, "Decisions", "", "npt")
+            .await
+            .unwrap();
+        let reply = riley
+            .post_form(&format!("/studies/{study}/reasons"), &[("project", "no-such-project")])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let reply = riley
+            .post_form(&format!("/studies/{study}/reasons"), &[("project", &project)])
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let view = app.app.qual_project(&researcher, &project).await.unwrap();
+        assert_eq!(view.sources.len(), 1);
+        let source = app
+            .app
+            .qual_source(&researcher, &project, &view.sources[0].id)
+            .await
+            .unwrap();
+        assert!(
+            source.source.content.contains("Reason number 2"),
+            "{:?}",
+            source.source.content
+        );
+        assert!(source.source.content.contains("Respondent 1 (housing = "));
+        // A theme that is not one of the researcher's coded interviews is refused.
+        let reply = riley
+            .post_form(
+                &format!("/vignettes/{jo}/edit"),
+                &[
+                    ("form", "edit"),
+                    ("version", "2"),
+                    ("title", "Jo"),
+                    ("story", &edited),
+                    ("facts", BROAD),
+                    ("theme", "a/b"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(reply.body.contains("Choose themes"));
+        // A coded theme is linked: named on the page, linked to its passages, never quoted.
+        let code = view.codebook.codes.iter().find(|c| c.parent.is_some()).unwrap().clone();
+        app.app
+            .add_qual_coding(
+                &researcher,
+                &project,
+                &view.sources[0].id,
+                &code.guid,
+                None,
+                None,
+                "Reason number 2",
+            )
+            .await
+            .unwrap();
+        let key = format!("{project}/{}", code.guid);
+        let reply = riley
+            .post_form(
+                &format!("/vignettes/{jo}/edit"),
+                &[
+                    ("form", "edit"),
+                    ("version", "2"),
+                    ("title", "Jo"),
+                    ("story", &edited),
+                    ("facts", BROAD),
+                    ("theme", &key),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let page = riley.get(&format!("/vignettes/{jo}")).await;
+        assert!(
+            page.body.contains(&format!("/qual/{project}/codes/{}", code.guid)),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("1 coded passages"));
+        let page = sam.get(&format!("/vignettes/{jo}")).await;
+        assert!(
+            page.body.contains(&code.name) && !page.body.contains("/qual/"),
+            "the panel sees the theme, not the workbench"
+        );
+
         // Exports: one row per respondent × vignette × item, and the dictionary.
         let csv = riley.get(&format!("/studies/{study}/responses.csv")).await;
         assert_eq!(csv.status, StatusCode::OK);
