@@ -39,6 +39,11 @@ pub fn category(key: &str) -> String {
     }
 }
 
+/// A stored timestamp as people read it: "2026-11-25 02:45".
+pub fn when(stamp: &str) -> String {
+    stamp.chars().take(16).collect::<String>().replace('T', " ")
+}
+
 fn k_of(f: &FormFields) -> u64 {
     f.get("k").trim().parse().ok().filter(|k| *k > 0).unwrap_or(DEFAULT_K)
 }
