@@ -281,6 +281,24 @@ pub struct NewInvitation {
     pub token: String,
 }
 
+/// A version ready to store.
+struct Prepared {
+    body_json: String,
+    check_json: Option<String>,
+    passes: bool,
+}
+
+impl Prepared {
+    fn version<'a>(&'a self, note: &'a str) -> NewVersion<'a> {
+        NewVersion {
+            body_json: &self.body_json,
+            note,
+            check_json: self.check_json.as_deref(),
+            check_passes: self.passes,
+        }
+    }
+}
+
 fn respondent_actor() -> Actor {
     Actor::system("study-link")
 }
@@ -495,6 +513,28 @@ impl App {
         }
     }
 
+    /// A body checked, its k check run, both as JSON for the store.
+    async fn prepare_version(
+        &self,
+        actor: &Actor,
+        body: &Body,
+        k: u64,
+    ) -> Result<(OrganisationId, Permit, Prepared), AppError> {
+        Self::check_body(body)?;
+        let (organisation, permit) = self.vignette_scope(actor).await?;
+        let check = self.check_for_save(organisation, body, k).await?;
+        let prepared = Prepared {
+            body_json: serde_json::to_string(body).map_err(anyhow::Error::new)?,
+            check_json: check
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(anyhow::Error::new)?,
+            passes: check.as_ref().is_some_and(|c| c.passes),
+        };
+        Ok((organisation, permit, prepared))
+    }
+
     /// Starts a vignette; the *k* check runs on its facts.
     pub async fn create_vignette(
         &self,
@@ -503,15 +543,7 @@ impl App {
         body: &Body,
         k: u64,
     ) -> Result<String, AppError> {
-        Self::check_body(body)?;
-        let (organisation, permit) = self.vignette_scope(actor).await?;
-        let check = self.check_for_save(organisation, body, k).await?;
-        let body_json = serde_json::to_string(body).map_err(anyhow::Error::new)?;
-        let check_json = check
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(anyhow::Error::new)?;
+        let (organisation, permit, prepared) = self.prepare_version(actor, body, k).await?;
         let id = new_id();
         let mut tx = self.store.begin_write().await?;
         tx.create_vignette(
@@ -519,12 +551,7 @@ impl App {
             organisation,
             &id,
             cohort.filter(|c| !c.is_empty()),
-            &NewVersion {
-                body_json: &body_json,
-                note: "First draft",
-                check_json: check_json.as_deref(),
-                check_passes: check.as_ref().is_some_and(|c| c.passes),
-            },
+            &prepared.version("First draft"),
         )
         .await?;
         tx.commit().await?;
@@ -542,15 +569,7 @@ impl App {
         note: &str,
         k: u64,
     ) -> Result<(i64, bool), AppError> {
-        Self::check_body(body)?;
-        let (organisation, permit) = self.vignette_scope(actor).await?;
-        let check = self.check_for_save(organisation, body, k).await?;
-        let body_json = serde_json::to_string(body).map_err(anyhow::Error::new)?;
-        let check_json = check
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(anyhow::Error::new)?;
+        let (organisation, permit, prepared) = self.prepare_version(actor, body, k).await?;
         let mut tx = self.store.begin_write().await?;
         tx.vignette(&permit, organisation, id)
             .await?
@@ -566,12 +585,7 @@ impl App {
                 organisation,
                 id,
                 expected,
-                &NewVersion {
-                    body_json: &body_json,
-                    note: note.trim(),
-                    check_json: check_json.as_deref(),
-                    check_passes: check.as_ref().is_some_and(|c| c.passes),
-                },
+                &prepared.version(note.trim()),
             )
             .await
             .map_err(|e| match e {

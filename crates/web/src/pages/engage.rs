@@ -725,8 +725,7 @@ pub async fn get_rate(
     Path(token): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    let existing = crate::gate::cookie_value(&headers, crate::gate::CSRF_COOKIE).filter(|t| t.len() == 64);
-    let csrf = existing.clone().unwrap_or_else(crate::pages::auth::new_csrf);
+    let (csrf, fresh) = crate::pages::link_csrf(&headers);
     let (activity, problem, status) = match state.app.rating_link(&token).await {
         Ok(a) => (Some(a), None, StatusCode::OK),
         Err(AppError::Conflict(m)) => (None, Some(crate::econ_report::sentence(&m)), StatusCode::CONFLICT),
@@ -742,14 +741,7 @@ pub async fn get_rate(
         done: false,
         problem,
     };
-    let mut response = render(status, &page);
-    if session.is_none()
-        && existing.is_none()
-        && let Ok(value) = crate::pages::auth::csrf_cookie(&state, &csrf).parse()
-    {
-        response.headers_mut().append(axum::http::header::SET_COOKIE, value);
-    }
-    response
+    crate::pages::with_link_csrf(&state, render(status, &page), session.is_none() && fresh, &csrf)
 }
 
 pub async fn post_rate(

@@ -37,6 +37,22 @@ pub(crate) fn validation(e: cocare_app::AppError) -> Result<crate::views::Errors
     }
 }
 
+/// The CSRF token for a page reached by a link without signing in (a rating or study link):
+/// the visitor's existing cookie, or a new token, with whether a cookie must be set.
+pub(crate) fn link_csrf(headers: &axum::http::HeaderMap) -> (String, bool) {
+    let existing = crate::gate::cookie_value(headers, crate::gate::CSRF_COOKIE).filter(|t| t.len() == 64);
+    let fresh = existing.is_none();
+    (existing.unwrap_or_else(crate::pages::auth::new_csrf), fresh)
+}
+
+/// Sets the CSRF cookie on a link page's response when the visitor is not signed in and has none.
+pub(crate) fn with_link_csrf(state: &AppState, mut response: Response, needed: bool, csrf: &str) -> Response {
+    if needed && let Ok(value) = crate::pages::auth::csrf_cookie(state, csrf).parse() {
+        response.headers_mut().append(axum::http::header::SET_COOKIE, value);
+    }
+    response
+}
+
 /// Text written into a hand-drawn SVG (labels), escaped for XML.
 pub(crate) fn escape_xml(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -1046,8 +1046,7 @@ pub async fn get_respond(
     Path(token): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    let existing = crate::gate::cookie_value(&headers, crate::gate::CSRF_COOKIE).filter(|t| t.len() == 64);
-    let csrf = existing.clone().unwrap_or_else(crate::pages::auth::new_csrf);
+    let (csrf, fresh) = crate::pages::link_csrf(&headers);
     let (view, problem, status) = match state.app.respond_view(&token).await {
         Ok(v) => (Some(v), None, StatusCode::OK),
         Err(AppError::Conflict(m)) => (None, Some(m), StatusCode::CONFLICT),
@@ -1063,14 +1062,7 @@ pub async fn get_respond(
         saved: false,
         problem,
     };
-    let mut response = render(status, &page);
-    if session.is_none()
-        && existing.is_none()
-        && let Ok(value) = crate::pages::auth::csrf_cookie(&state, &csrf).parse()
-    {
-        response.headers_mut().append(axum::http::header::SET_COOKIE, value);
-    }
-    response
+    crate::pages::with_link_csrf(&state, render(status, &page), session.is_none() && fresh, &csrf)
 }
 
 pub async fn post_respond(
