@@ -58,8 +58,9 @@ pub use qual::{
 pub use records::{CohortView, ImportRejected, RecordsOverview, RecordsSettings};
 pub use secret::random_token as new_token;
 pub use vignettes::{
-    CommentView, DEFAULT_ITEMS, DEFAULT_K, FactorForm, NewInvitation, RespondView, StudyForm, StudySummary, StudyView,
-    ThemeChoice, VignetteSummary, VignetteVersion, VignetteView, VignetteWorkspace, parse_items,
+    CommentView, DEFAULT_ITEMS, DEFAULT_K, FactorForm, InterviewLink, NewInvitation, RespondView, StudyForm,
+    StudySummary, StudyView, ThemeChoice, VignetteSummary, VignetteVersion, VignetteView, VignetteWorkspace,
+    parse_items,
 };
 
 /// Settings the use cases need.

@@ -102,6 +102,8 @@ pub struct VignetteView {
     /// The viewer's panel category, when they are on the panel.
     pub my_category: Option<String>,
     pub i_approved: bool,
+    /// Interviews about the vignette (researchers only).
+    pub interviews: Vec<InterviewLink>,
 }
 
 impl VignetteView {
@@ -243,6 +245,17 @@ pub fn parse_items(text: &str) -> Result<Vec<study::Item>, Vec<FieldError>> {
     if problems.is_empty() { Ok(items) } else { Err(problems) }
 }
 
+/// An interview (a workbench source) about a vignette.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterviewLink {
+    /// `project/source`, as the form sends it.
+    pub key: String,
+    pub project: String,
+    pub source: String,
+    /// "Interview 3 (Decisions project)"; empty when the researcher is not a member.
+    pub name: String,
+}
+
 /// A code from one of the researcher's workbench projects that a vignette can draw on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThemeChoice {
@@ -379,6 +392,54 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// The sources of the researcher's own workbench projects, to link as interviews about a
+    /// vignette.
+    pub async fn interview_choices(&self, actor: &Actor) -> Result<Vec<InterviewLink>, AppError> {
+        let projects = match self.qual_projects(actor).await {
+            Ok(p) => p,
+            Err(AppError::Forbidden) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for summary in projects {
+            let view = self.qual_project(actor, &summary.id).await?;
+            for source in &view.sources {
+                out.push(InterviewLink {
+                    key: format!("{}/{}", summary.id, source.id),
+                    project: summary.id.clone(),
+                    source: source.id.clone(),
+                    name: format!("{} ({})", source.name, summary.name),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Links an interview (one of the researcher's workbench sources) to a vignette, or unlinks it.
+    pub async fn link_vignette_interview(
+        &self,
+        actor: &Actor,
+        id: &str,
+        key: &str,
+        linked: bool,
+    ) -> Result<(), AppError> {
+        let (project, source) = key.split_once('/').unwrap_or_default();
+        if linked && !self.interview_choices(actor).await?.iter().any(|c| c.key == key) {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "interview",
+                "Choose an interview from your workbench projects.",
+            )]));
+        }
+        let (organisation, permit) = self.vignette_scope(actor).await?;
+        let mut tx = self.store.begin_write().await?;
+        tx.vignette(&permit, organisation, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tx.set_vignette_interview(&permit, id, project, source, linked).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The themes chosen on the form (`project/code` keys), each checked against the choices.
@@ -620,7 +681,34 @@ impl App {
         let all_approvals = tx.vignette_approvals(&permit, id).await?;
         let rule = Self::rule_of(&mut tx, organisation).await?;
         let panel = tx.vignette_panel(&permit, organisation).await?;
+        let linked = if can_manage {
+            tx.vignette_interviews(&permit, id).await?
+        } else {
+            Vec::new()
+        };
         tx.commit().await?;
+        let interviews = if linked.is_empty() {
+            Vec::new()
+        } else {
+            let choices = self.interview_choices(actor).await?;
+            linked
+                .into_iter()
+                .map(|(project, source)| {
+                    let key = format!("{project}/{source}");
+                    let name = choices
+                        .iter()
+                        .find(|c| c.key == key)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default();
+                    InterviewLink {
+                        key,
+                        project,
+                        source,
+                        name,
+                    }
+                })
+                .collect()
+        };
         let me = actor.account_id();
         let my_category = panel.iter().find(|m| Some(m.account) == me).map(|m| m.category.clone());
         let approvals: Vec<ApprovalRow> = all_approvals
@@ -658,6 +746,7 @@ impl App {
             can_manage,
             my_category,
             i_approved,
+            interviews,
         })
     }
 

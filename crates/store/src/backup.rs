@@ -15,7 +15,7 @@ use crate::audit::verify_on;
 use crate::{AuditVerdict, Store, StoreError};
 
 /// Tables in an order that satisfies foreign keys on restore.
-pub const RESTORE_ORDER: [&str; 58] = [
+pub const RESTORE_ORDER: [&str; 59] = [
     "organisations",
     "teams",
     "people",
@@ -69,6 +69,7 @@ pub const RESTORE_ORDER: [&str; 58] = [
     "vignette_versions",
     "vignette_comments",
     "vignette_approvals",
+    "vignette_interviews",
     "studies",
     "study_invitations",
     "study_responses",

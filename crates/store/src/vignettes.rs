@@ -531,6 +531,62 @@ impl WriteTxn {
         Ok(())
     }
 
+    /// Interviews linked to a vignette: (project, source).
+    pub async fn vignette_interviews(
+        &mut self,
+        permit: &Permit,
+        id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        require(permit, MANAGE, "read a vignette's interviews")?;
+        let rows = sqlx::query(
+            "SELECT project_id, source_id FROM vignette_interviews WHERE vignette_id = $1 ORDER BY linked_at, source_id",
+        )
+        .bind(id)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("project_id")?, r.try_get("source_id")?)))
+            .collect()
+    }
+
+    /// Links an interview to a vignette, or unlinks it.
+    pub async fn set_vignette_interview(
+        &mut self,
+        permit: &Permit,
+        id: &str,
+        project: &str,
+        source: &str,
+        linked: bool,
+    ) -> Result<(), StoreError> {
+        require(permit, MANAGE, "link an interview to a vignette")?;
+        if linked {
+            sqlx::query(
+                "INSERT INTO vignette_interviews (vignette_id, project_id, source_id, linked_at, linked_by) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (vignette_id, project_id, source_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(project)
+            .bind(source)
+            .bind(now())
+            .bind(permit.actor())
+            .execute(self.conn())
+            .await?;
+        } else {
+            sqlx::query(
+                "DELETE FROM vignette_interviews WHERE vignette_id = $1 AND project_id = $2 AND source_id = $3",
+            )
+            .bind(id)
+            .bind(project)
+            .bind(source)
+            .execute(self.conn())
+            .await?;
+        }
+        let what = if linked { "linked" } else { "unlinked" };
+        self.audit_permit(permit, &format!("vignette:{id}:interview:{project}:{source}:{what}"))
+            .await?;
+        Ok(())
+    }
+
     pub async fn create_study(
         &mut self,
         permit: &Permit,

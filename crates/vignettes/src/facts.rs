@@ -996,11 +996,17 @@ impl KCheck {
             "{verdict}: {} in the records meet every fact (k = {}).\n",
             self.matched_text, self.k
         ));
-        let width = self.facts.iter().map(|f| f.field.len()).max().unwrap_or(0);
+        let width = self.facts.iter().map(|f| f.field.chars().count()).max().unwrap_or(0);
+        let described = self
+            .facts
+            .iter()
+            .map(|f| f.description.chars().count())
+            .max()
+            .unwrap_or(0);
         out.push_str("\nWithout each fact:\n");
         for f in &self.facts {
             out.push_str(&format!(
-                "  {:<width$}  {:<44} {}\n",
+                "  {:<width$}  {:<described$}  {}\n",
                 f.field,
                 f.description,
                 people_text(f.without, self.k)

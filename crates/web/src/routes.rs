@@ -603,6 +603,12 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/vignettes/{vignette}/interviews",
+            SignedIn(ManageVignettes),
+            post(pages::vignettes::post_interview),
+        ),
+        route(
+            Method::POST,
             "/vignettes/{vignette}/comments",
             SignedIn(ReviewVignettes),
             post(pages::vignettes::post_comment),

@@ -32,9 +32,9 @@ pub struct VignetteArgs {
 /// The vignette checked: six facts of different kinds.
 const FACTS: &str = r#"{
   "sex": "female",
-  "age": {"min": 30, "max": 44},
-  "ethnic_group": ["black", "mixed"],
-  "spells": {"min": 1, "max": 3},
+  "age": {"min": 25, "max": 54},
+  "ethnic_group": ["white", "black", "mixed"],
+  "spells": {"min": 1},
   "detentions": {"min": 1},
   "diagnosis": "F2"
 }"#;

@@ -97,3 +97,14 @@ CREATE TABLE study_responses (
     PRIMARY KEY (study_id, number, vignette_id, item_id),
     FOREIGN KEY (study_id, number) REFERENCES study_invitations(study_id, number)
 );
+
+-- Interviews about a vignette (semi-structured interview transcripts in a workbench project),
+-- linked by the researcher; the words stay in the workbench, seen by its members only.
+CREATE TABLE vignette_interviews (
+    vignette_id TEXT NOT NULL REFERENCES vignettes(id),
+    project_id TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    linked_at TEXT NOT NULL,
+    linked_by TEXT NOT NULL,
+    PRIMARY KEY (vignette_id, project_id, source_id)
+);

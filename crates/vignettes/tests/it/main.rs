@@ -3,6 +3,6 @@
 
 mod facts;
 mod randomise;
-mod stats;
 mod review;
+mod stats;
 mod study;

@@ -6,18 +6,29 @@ use cocare_vignettes::vignette::{AnchorError, ApprovalRule, Body, Change, anchor
 #[test]
 fn a_comment_is_anchored_by_its_words_in_characters() {
     let story = "Café at night. She said: nobody listens. Nobody listens at all.";
-    assert_eq!(anchor(story, "at night"), Ok((5, 13)), "positions count characters, not bytes");
+    assert_eq!(
+        anchor(story, "at night"),
+        Ok((5, 13)),
+        "positions count characters, not bytes"
+    );
     assert_eq!(anchor(story, "  "), Err(AnchorError::Empty));
     assert!(matches!(anchor(story, "a house"), Err(AnchorError::NotFound(_))));
     assert!(matches!(anchor(story, "listens"), Err(AnchorError::Ambiguous(_, 2))));
-    assert!(anchor(story, "nobody listens").is_ok(), "matching is case-sensitive, so this is unique");
+    assert!(
+        anchor(story, "nobody listens").is_ok(),
+        "matching is case-sensitive, so this is unique"
+    );
 }
 
 #[test]
 fn the_difference_between_versions_is_word_by_word() {
     let spans = diff("She felt nobody listened.", "She felt unheard.");
     let text = |c: Change| -> String {
-        spans.iter().filter(|s| s.change == c).map(|s| s.text.as_str()).collect()
+        spans
+            .iter()
+            .filter(|s| s.change == c)
+            .map(|s| s.text.as_str())
+            .collect()
     };
     assert_eq!(text(Change::Removed).trim(), "nobody listened.");
     assert_eq!(text(Change::Added).trim(), "unheard.");
@@ -27,7 +38,10 @@ fn the_difference_between_versions_is_word_by_word() {
 #[test]
 fn the_rule_is_met_only_when_every_category_is() {
     let rule = ApprovalRule::default_rule();
-    assert_eq!(rule.describe(), "at least 1 from carers, 1 from clinicians, 1 from service users");
+    assert_eq!(
+        rule.describe(),
+        "at least 1 from carers, 1 from clinicians, 1 from service users"
+    );
     let status = rule.status(["service_user", "clinician", "clinician"]);
     assert!(!status.met);
     assert_eq!(status.approvals, 3);
@@ -36,7 +50,13 @@ fn the_rule_is_met_only_when_every_category_is() {
     assert!(rule.status(["service_user", "carer", "clinician"]).met);
     // Approvals from categories the rule does not ask for are shown but change nothing.
     let status = rule.status(["housing", "service_user", "carer", "clinician"]);
-    assert!(status.met && status.categories.iter().any(|c| c.category == "housing" && c.needed == 0));
+    assert!(
+        status.met
+            && status
+                .categories
+                .iter()
+                .any(|c| c.category == "housing" && c.needed == 0)
+    );
 
     let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
         list.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect()

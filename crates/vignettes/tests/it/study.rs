@@ -78,13 +78,24 @@ fn validation_names_every_problem() {
     let mut d = definition();
     d.vignettes[0].factors[0].levels.truncate(1);
     let problems = d.validate();
-    assert!(problems.iter().any(|p| p.message.contains("has one level")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.message.contains("has one level")),
+        "{problems:?}"
+    );
     let mut d = definition();
     d.vignettes[0].factors[0].levels[0].text = "a house by the sea".into();
-    assert!(d.validate().iter().any(|p| p.message.contains("must appear exactly once")));
+    assert!(
+        d.validate()
+            .iter()
+            .any(|p| p.message.contains("must appear exactly once"))
+    );
     let mut d = definition();
     d.vignettes.clear();
-    assert!(d.validate().iter().any(|p| p.message.contains("at least one approved vignette")));
+    assert!(
+        d.validate()
+            .iter()
+            .any(|p| p.message.contains("at least one approved vignette"))
+    );
     let mut d = definition();
     d.items.push(d.items[0].clone());
     d.items.push(Item {
@@ -100,7 +111,10 @@ fn validation_names_every_problem() {
         answer: Answer::Scale { min: 5, max: 5 },
     });
     let messages: Vec<String> = d.validate().into_iter().map(|p| p.message).collect();
-    assert!(messages.iter().any(|m| m.contains("Two questions are called")), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.contains("Two questions are called")),
+        "{messages:?}"
+    );
     assert!(messages.iter().any(|m| m.contains("at least two different options")));
     assert!(messages.iter().any(|m| m.contains("lower to a higher number")));
     assert!(messages.iter().any(|m| m.contains("short name")));
@@ -170,7 +184,11 @@ fn the_analysis_matches_values_worked_by_hand() {
     let a = analyse(&d, &responses, true);
     assert_eq!(a.respondents, 4);
 
-    let refer_a = a.distributions.iter().find(|x| x.vignette == "a" && x.item == "refer").unwrap();
+    let refer_a = a
+        .distributions
+        .iter()
+        .find(|x| x.vignette == "a" && x.item == "refer")
+        .unwrap();
     let count = |v: &str| refer_a.counts.iter().find(|c| c.value == v).unwrap().count;
     assert_eq!((count("yes"), count("no"), refer_a.answered), (3, 1, 4));
 
@@ -187,7 +205,10 @@ fn the_analysis_matches_values_worked_by_hand() {
     // Confidence: respondent 3 skipped case B, so Fleiss' kappa rests on three raters.
     let confidence = a.agreement.iter().find(|g| g.item == "confidence").unwrap();
     assert_eq!(confidence.fleiss.as_ref().unwrap().raters, Some(3));
-    assert!(a.agreement.iter().all(|g| g.item != "why"), "free text is not rated for agreement");
+    assert!(
+        a.agreement.iter().all(|g| g.item != "why"),
+        "free text is not rated for agreement"
+    );
 
     // The housing effect on referral: rough 2/2 against flat 1/2 = +0.5, SE √(0 + 0.25/2).
     let effect = a.effects.iter().find(|e| e.item == "refer").unwrap();
@@ -217,7 +238,10 @@ fn the_analysis_matches_values_worked_by_hand() {
     let csv = responses_csv("s1", &d, &respondents, &responses);
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 1 + 4 * 2 * 3);
-    assert!(rows.iter().any(|r| r.starts_with("s1,4,started,b,Case B,1,") && r.ends_with(",confidence,scale,")));
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("s1,4,started,b,Case B,1,") && r.ends_with(",confidence,scale,"))
+    );
     assert!(!csv.contains("nonsense"));
     let dictionary = dictionary_csv(&d);
     assert!(dictionary.contains("confidence,item,Confidence,scale,1; 2; 3"));

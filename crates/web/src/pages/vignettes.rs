@@ -267,6 +267,8 @@ struct ViewPage {
     notice: Option<String>,
     /// The researcher's workbench codes that can be linked as themes.
     themes: Vec<ThemeChoice>,
+    /// The researcher's workbench sources that can be linked as interviews.
+    interviews: Vec<cocare_app::InterviewLink>,
 }
 
 impl ViewPage {
@@ -320,10 +322,13 @@ async fn view_page(
 ) -> HtmlResult {
     let v = state.app.vignette(signed_in.actor(), id).await.html()?;
     let title = v.current().map(|c| c.body.title.clone()).unwrap_or_default();
-    let themes = if v.can_manage {
-        state.app.theme_choices(signed_in.actor()).await.html()?
+    let (themes, interviews) = if v.can_manage {
+        (
+            state.app.theme_choices(signed_in.actor()).await.html()?,
+            state.app.interview_choices(signed_in.actor()).await.html()?,
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let page = ViewPage {
         layout: layout(signed_in, title),
@@ -332,6 +337,7 @@ async fn view_page(
         f,
         notice,
         themes,
+        interviews,
     };
     Ok(render(status, &page))
 }
@@ -390,6 +396,42 @@ pub async fn post_edit(
             let errors = Errors(vec![cocare_app::FieldError::new("story", m)]);
             view_page(&state, &signed_in, &id, errors, f, None, StatusCode::CONFLICT).await
         }
+        Err(e) => {
+            let errors = validation(e)?;
+            view_page(
+                &state,
+                &signed_in,
+                &id,
+                errors,
+                f,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /vignettes/{vignette}/interviews`: link an interview, or unlink one (`unlink`).
+pub async fn post_interview(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HtmlResult {
+    let f = FormFields::parse(&body);
+    let unlink = f.get("unlink");
+    let (key, linked) = if unlink.is_empty() {
+        (f.get("interview"), true)
+    } else {
+        (unlink, false)
+    };
+    match state
+        .app
+        .link_vignette_interview(signed_in.actor(), &id, &key, linked)
+        .await
+    {
+        Ok(()) => Ok(see_other(format!("/vignettes/{id}#interviews"))),
         Err(e) => {
             let errors = validation(e)?;
             view_page(

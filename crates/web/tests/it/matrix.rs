@@ -165,6 +165,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 9]> {
         (("POST", "/vignettes/rule"), research),
         (("GET", "/vignettes/{vignette}"), panel),
         (("POST", "/vignettes/{vignette}/edit"), research),
+        (("POST", "/vignettes/{vignette}/interviews"), research),
         (("POST", "/vignettes/{vignette}/comments"), panel),
         (("POST", "/vignettes/{vignette}/approval"), panel),
         (("GET", "/studies/new"), research),

@@ -462,6 +462,28 @@ async fn a_vignette_is_checked_reviewed_approved_and_put_to_clinicians() {
             .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(reply.body.contains("Choose themes"));
+        // An interview about the vignette is linked (one of the researcher's sources), then
+        // unlinked; someone else's source is refused.
+        let key = format!("{project}/{}", view.sources[0].id);
+        let reply = riley
+            .post_form(&format!("/vignettes/{jo}/interviews"), &[("interview", "x/y")])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let reply = riley
+            .post_form(&format!("/vignettes/{jo}/interviews"), &[("interview", &key)])
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let page = riley.get(&format!("/vignettes/{jo}")).await;
+        assert!(
+            page.body
+                .contains(&format!("/qual/{project}/sources/{}", view.sources[0].id))
+        );
+        assert_eq!(app.app.vignette(&researcher, &jo).await.unwrap().interviews.len(), 1);
+        riley
+            .post_form(&format!("/vignettes/{jo}/interviews"), &[("unlink", &key)])
+            .await;
+        assert!(app.app.vignette(&researcher, &jo).await.unwrap().interviews.is_empty());
+
         // A coded theme is linked: named on the page, linked to its passages, never quoted.
         let code = view.codebook.codes.iter().find(|c| c.parent.is_some()).unwrap().clone();
         app.app
