@@ -388,18 +388,29 @@ pub fn krippendorff(data: &Reliability, level: Level) -> Result<Agreement, Agree
         order.iter().filter_map(|i| out.get(*i).copied()).collect()
     };
     let k = distinct.len();
-    let at = |v: &str| distinct.iter().position(|d| *d == v).unwrap_or(0);
-    // Coincidence matrix.
+    let index: BTreeMap<&str, usize> = distinct.iter().enumerate().map(|(i, v)| (*v, i)).collect();
+    // Coincidence matrix: within a unit of m values, each ordered pair of different values
+    // adds 1/(m − 1); from the unit's counts per value that is n_c·n_d/(m − 1) off the
+    // diagonal and n_c·(n_c − 1)/(m − 1) on it (linear in m, not quadratic).
     let mut o = vec![vec![0.0f64; k]; k];
+    let mut counts = vec![0.0f64; k];
     for values in &units {
         let m = values.len() as f64;
-        for (i, a) in values.iter().enumerate() {
-            for (j, b) in values.iter().enumerate() {
-                if i != j
-                    && let Some(cell) = o.get_mut(at(a)).and_then(|row| row.get_mut(at(b)))
-                {
-                    *cell += 1.0 / (m - 1.0);
-                }
+        counts.iter_mut().for_each(|c| *c = 0.0);
+        for v in values {
+            if let Some(c) = index.get(v).and_then(|i| counts.get_mut(*i)) {
+                *c += 1.0;
+            }
+        }
+        for (c, row) in o.iter_mut().enumerate() {
+            let n_c = counts.get(c).copied().unwrap_or(0.0);
+            if n_c == 0.0 {
+                continue;
+            }
+            for (d, cell) in row.iter_mut().enumerate() {
+                let n_d = counts.get(d).copied().unwrap_or(0.0);
+                let pairs = if c == d { n_c * (n_c - 1.0) } else { n_c * n_d };
+                *cell += pairs / (m - 1.0);
             }
         }
     }

@@ -4,7 +4,7 @@
 //! What a respondent sees is a function of the study's seed and their invitation number only
 //! ([`Definition::assignment`]), so the analysis can always be reproduced.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use cocare_qual::agreement::{self, Agreement, Level as MeasureLevel, Reliability};
 use serde::{Deserialize, Serialize};
@@ -383,28 +383,28 @@ pub struct Analysis {
 
 /// Everything the analysis page shows. `regression` asks for the logistic regressions too.
 pub fn analyse(def: &Definition, responses: &[Response], regression: bool) -> Analysis {
-    // answers[(vignette, item)][respondent] = answer
-    let mut answers: BTreeMap<(String, String), BTreeMap<u64, &str>> = BTreeMap::new();
+    // answers[vignette × items + item][respondent] = answer
+    let n_items = def.items.len();
+    let vindex: HashMap<&str, usize> = def
+        .vignettes
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.vignette.as_str(), i))
+        .collect();
+    let iindex: HashMap<&str, usize> = def.items.iter().enumerate().map(|(i, x)| (x.id.as_str(), i)).collect();
+    let mut answers: Vec<BTreeMap<u64, &str>> = vec![BTreeMap::new(); def.vignettes.len() * n_items];
     let mut respondents = BTreeSet::new();
     for r in responses {
-        if def.vignette(&r.vignette).is_none() || def.item(&r.item).is_none() {
+        let (Some(v), Some(i)) = (vindex.get(r.vignette.as_str()), iindex.get(r.item.as_str())) else {
             continue;
-        }
+        };
         respondents.insert(r.respondent);
-        answers
-            .entry((r.vignette.clone(), r.item.clone()))
-            .or_default()
-            .insert(r.respondent, r.answer.as_str());
+        if let Some(slot) = answers.get_mut(v * n_items + i) {
+            slot.insert(r.respondent, r.answer.as_str());
+        }
     }
     let empty = BTreeMap::new();
-    fn get<'m, 'a>(
-        answers: &'m BTreeMap<(String, String), BTreeMap<u64, &'a str>>,
-        empty: &'m BTreeMap<u64, &'a str>,
-        v: &str,
-        i: &str,
-    ) -> &'m BTreeMap<u64, &'a str> {
-        answers.get(&(v.to_string(), i.to_string())).unwrap_or(empty)
-    }
+    let at = |v: usize, item: &Item| v * n_items + iindex.get(item.id.as_str()).copied().unwrap_or(n_items);
     let assignments: BTreeMap<u64, Assignment> = respondents.iter().map(|r| (*r, def.assignment(*r))).collect();
     let levels_of = |respondent: u64, v: usize| -> Vec<usize> {
         assignments
@@ -417,7 +417,7 @@ pub fn analyse(def: &Definition, responses: &[Response], regression: bool) -> An
     let mut reasons = Vec::new();
     for (v, vignette) in def.vignettes.iter().enumerate() {
         for item in &def.items {
-            let given = get(&answers, &empty, &vignette.vignette, &item.id);
+            let given = answers.get(at(v, item)).unwrap_or(&empty);
             if item.answer == Answer::Text {
                 for (respondent, text) in given {
                     reasons.push(Reason {
@@ -448,18 +448,22 @@ pub fn analyse(def: &Definition, responses: &[Response], regression: bool) -> An
         }
     }
 
+    let names: BTreeMap<u64, String> = respondents
+        .iter()
+        .map(|r| (*r, format!("respondent {}", r + 1)))
+        .collect();
     let mut agreement = Vec::new();
     for item in def.items.iter().filter(|i| i.answer != Answer::Text) {
         let mut data = Reliability::default();
         let mut coders = BTreeSet::new();
-        for vignette in &def.vignettes {
-            let given = get(&answers, &empty, &vignette.vignette, &item.id);
+        for (v, vignette) in def.vignettes.iter().enumerate() {
+            let given = answers.get(at(v, item)).unwrap_or(&empty);
             coders.extend(given.keys().copied());
             data.units.push((
                 vignette.title.clone(),
                 given
                     .iter()
-                    .map(|(r, a)| (format!("respondent {}", r + 1), (*a).to_string()))
+                    .map(|(r, a)| (names.get(r).cloned().unwrap_or_default(), (*a).to_string()))
                     .collect(),
             ));
         }
@@ -494,7 +498,7 @@ pub fn analyse(def: &Definition, responses: &[Response], regression: bool) -> An
             continue;
         }
         for item in def.items.iter().filter(|i| i.answer == Answer::YesNo) {
-            let given = get(&answers, &empty, &vignette.vignette, &item.id);
+            let given = answers.get(at(v, item)).unwrap_or(&empty);
             let rows: Vec<(Vec<usize>, bool)> = given.iter().map(|(r, a)| (levels_of(*r, v), *a == "yes")).collect();
             for (f, factor) in vignette.factors.iter().enumerate() {
                 let tally = |level: usize| {

@@ -141,8 +141,8 @@ pub async fn run(args: StudyArgs) -> anyhow::Result<ExitCode> {
     );
     println!("target: under {TARGET_MS} ms at 500 respondents × 10 vignettes × 10 items\n");
     println!(
-        "{:>11} {:>9} {:>14} {:>22} {:>8}",
-        "respondents", "answers", "analysis ms", "with regressions ms", "target"
+        "{:>11} {:>9} {:>14} {:>22} {:>14} {:>8}",
+        "respondents", "answers", "analysis ms", "with regressions ms", "analyse() ms", "target"
     );
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
     for &respondents in &args.respondents {
@@ -179,6 +179,23 @@ pub async fn run(args: StudyArgs) -> anyhow::Result<ExitCode> {
         tx.commit().await?;
         let mut plain = Vec::new();
         let mut regress = Vec::new();
+        let mut pure = Vec::new();
+        let (_, rows, _) = app.study_export(&researcher, &id).await?;
+        drop(rows);
+        let responses: Vec<cocare_app::vignettes_domain::study::Response> = {
+            let mut tx = store.begin_write().await?;
+            let answers = tx.study_answers(&permit, &id, None).await?;
+            tx.commit().await?;
+            answers
+                .into_iter()
+                .map(|a| cocare_app::vignettes_domain::study::Response {
+                    respondent: a.number.unsigned_abs(),
+                    vignette: a.vignette,
+                    item: a.item,
+                    answer: a.answer,
+                })
+                .collect()
+        };
         for _ in 0..args.repeats.max(1) {
             let started = Instant::now();
             let (_, analysis) = app.study_analysis(&researcher, &id, false).await?;
@@ -187,14 +204,17 @@ pub async fn run(args: StudyArgs) -> anyhow::Result<ExitCode> {
             let started = Instant::now();
             app.study_analysis(&researcher, &id, true).await?;
             regress.push(started.elapsed());
+            let started = Instant::now();
+            std::hint::black_box(cocare_app::vignettes_domain::study::analyse(&def, &responses, false));
+            pure.push(started.elapsed());
         }
-        let (a, r) = (median(plain), median(regress));
+        let (a, r, p) = (median(plain), median(regress), median(pure));
         let verdict = if respondents >= 500 {
             if a < TARGET_MS { "met" } else { "MISSED" }
         } else {
             ""
         };
-        println!("{respondents:>11} {answers:>9} {a:>14.1} {r:>22.1} {verdict:>8}");
+        println!("{respondents:>11} {answers:>9} {a:>14.1} {r:>22.1} {p:>14.1} {verdict:>8}");
     }
     Ok(ExitCode::SUCCESS)
 }
