@@ -30,6 +30,23 @@ async fn a_vignette_is_checked_reviewed_approved_and_put_to_clinicians() {
         let mut riley = app.signed_in("riley").await;
         assert_eq!(riley.get("/vignettes").await.status, StatusCode::OK);
 
+        // A composite case proposed from the saved cohort: typical values only, ready to rewrite.
+        let cohort = app.cohort.clone().unwrap();
+        let page = riley.get(&format!("/vignettes/new?cohort={cohort}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(
+            page.body.contains("known to community mental health services"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("never one person&#39;s") || page.body.contains("never one person's"));
+        assert!(
+            page.body.contains("&#34;as_of&#34;: &#34;"),
+            "the facts carry the cohort's index date"
+        );
+        let page = riley.get("/vignettes/new?cohort=no-such-cohort").await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+
         // The check: broad facts pass with a count; rare ones fail and hide the count.
         riley.get("/vignettes/new").await;
         let page = riley
