@@ -807,6 +807,8 @@ struct AnalysisPage {
     regression: bool,
     errors: Errors,
     notice: Option<String>,
+    /// The researcher's workbench projects (as owner or coder), to send the reasons to.
+    projects: Vec<cocare_app::QualProjectSummary>,
 }
 
 impl AnalysisPage {
@@ -865,7 +867,15 @@ async fn analysis_page(
         .study_analysis(signed_in.actor(), id, regression)
         .await
         .html()?;
+    let projects = match state.app.qual_projects(signed_in.actor()).await {
+        Ok(p) => p
+            .into_iter()
+            .filter(|p| p.role != cocare_app::ProjectRole::Viewer)
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     let page = AnalysisPage {
+        projects,
         layout: layout(signed_in, format!("Analysis: {}", s.definition.title)),
         s,
         a,
