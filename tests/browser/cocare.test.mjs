@@ -671,7 +671,7 @@ test('vignettes: drafted from a cohort, checked, approved by three stakeholders,
   await page.locator(`#factor_ref_text_${vignette}`).fill('lives alone in a council flat');
   await page.locator(`#factor_levels_${vignette}`).fill('sleeping rough = has been sleeping rough since the spring');
   await check(page, 'study-form');
-  await page.getByRole('button', { name: 'Save the study as a draft' }).click();
+  await page.getByRole('button', { name: 'Save the draft' }).click();
   await page.waitForURL(/\/studies\/[0-9a-f-]{36}$/);
   const study = page.url().split('/').pop();
   await page.getByRole('button', { name: 'Open the study' }).click();

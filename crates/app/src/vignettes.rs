@@ -176,6 +176,56 @@ pub struct FactorForm {
     pub levels: String,
 }
 
+impl StudyForm {
+    /// The form as a saved study fills it in (for changing a draft).
+    pub fn from_definition(def: &Definition) -> StudyForm {
+        let items = def
+            .items
+            .iter()
+            .map(|i| {
+                let kind = match &i.answer {
+                    study::Answer::YesNo => "yes/no".to_string(),
+                    study::Answer::Text => "text".to_string(),
+                    study::Answer::Scale { min, max } => format!("scale {min}-{max}"),
+                    study::Answer::Choice { options } => format!("choice: {}", options.join("; ")),
+                };
+                format!("{} | {} | {kind}", i.id, i.prompt)
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let factors = def
+            .vignettes
+            .iter()
+            .filter_map(|v| {
+                let f = v.factors.first()?;
+                let first = f.levels.first()?;
+                Some((
+                    v.vignette.clone(),
+                    FactorForm {
+                        name: f.name.clone(),
+                        reference_label: first.label.clone(),
+                        reference_text: first.text.clone(),
+                        levels: f
+                            .levels
+                            .iter()
+                            .skip(1)
+                            .map(|l| format!("{} = {}", l.label, l.text))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    },
+                ))
+            })
+            .collect();
+        StudyForm {
+            title: def.title.clone(),
+            vignettes: def.vignettes.iter().map(|v| v.vignette.clone()).collect(),
+            items,
+            factors,
+            seed: Some(def.seed),
+        }
+    }
+}
+
 /// The standard questions, for a new study's form.
 pub const DEFAULT_ITEMS: &str = "refer | Would you refer this person to the complex-needs pathway? | yes/no\n\
 risk | What level of risk would you record? | choice: low; moderate; high\n\
@@ -992,6 +1042,29 @@ impl App {
         tx.create_study(&permit, organisation, &id, &json).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Changes a draft study (its seed is kept); an open or closed study is fixed.
+    pub async fn update_study(&self, actor: &Actor, id: &str, form: &StudyForm) -> Result<(), AppError> {
+        let view = self.study(actor, id).await?;
+        if view.row.status != "draft" {
+            return Err(AppError::Conflict(
+                "The study has opened, so what it asks is fixed; build a new study to ask something else.".into(),
+            ));
+        }
+        let definition = self.definition_from(actor, form, view.definition.seed).await?;
+        let (organisation, permit) = self.vignette_scope(actor).await?;
+        let json = serde_json::to_string(&definition).map_err(anyhow::Error::new)?;
+        let mut tx = self.store.begin_write().await?;
+        let saved = tx.save_study_definition(&permit, organisation, id, &json).await?;
+        tx.commit().await?;
+        if saved {
+            Ok(())
+        } else {
+            Err(AppError::Conflict(
+                "The study opened while you were changing it, so what it asks is fixed.".into(),
+            ))
+        }
     }
 
     pub async fn study(&self, actor: &Actor, id: &str) -> Result<StudyView, AppError> {

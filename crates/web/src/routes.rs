@@ -638,6 +638,18 @@ pub fn routes() -> Vec<Route> {
             get(pages::vignettes::get_study),
         ),
         route(
+            Method::GET,
+            "/studies/{study}/edit",
+            SignedIn(ManageVignettes),
+            get(pages::vignettes::get_edit_study),
+        ),
+        route(
+            Method::POST,
+            "/studies/{study}/edit",
+            SignedIn(ManageVignettes),
+            post(pages::vignettes::post_edit_study),
+        ),
+        route(
             Method::POST,
             "/studies/{study}/status",
             SignedIn(ManageVignettes),

@@ -523,6 +523,8 @@ struct StudyFormPage {
     w: VignetteWorkspace,
     errors: Errors,
     f: FormFields,
+    /// Where the form posts: `/studies`, or a draft's `/studies/{id}/edit`.
+    action: String,
 }
 
 impl StudyFormPage {
@@ -542,6 +544,7 @@ pub async fn get_new_study(State(state): State<AppState>, signed_in: SignedIn) -
         w,
         errors: Errors::default(),
         f: FormFields::from_pairs(vec![("items".into(), DEFAULT_ITEMS.into())]),
+        action: "/studies".into(),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -583,10 +586,62 @@ pub async fn post_new_study(State(state): State<AppState>, signed_in: SignedIn, 
                 w,
                 errors,
                 f,
+                action: "/studies".into(),
             };
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }
+}
+
+/// `GET /studies/{study}/edit`: a draft's form, filled in as saved.
+pub async fn get_edit_study(State(state): State<AppState>, signed_in: SignedIn, Path(id): Path<String>) -> HtmlResult {
+    let s = state.app.study(signed_in.actor(), &id).await.html()?;
+    let form = StudyForm::from_definition(&s.definition);
+    let mut pairs = vec![
+        ("title".to_string(), form.title.clone()),
+        ("items".into(), form.items.clone()),
+    ];
+    for v in &form.vignettes {
+        pairs.push(("vignettes".into(), v.clone()));
+    }
+    for (v, factor) in &form.factors {
+        pairs.push((format!("factor_name_{v}"), factor.name.clone()));
+        pairs.push((format!("factor_ref_label_{v}"), factor.reference_label.clone()));
+        pairs.push((format!("factor_ref_text_{v}"), factor.reference_text.clone()));
+        pairs.push((format!("factor_levels_{v}"), factor.levels.clone()));
+    }
+    let w = state.app.vignette_workspace(signed_in.actor()).await.html()?;
+    let page = StudyFormPage {
+        layout: layout(&signed_in, format!("Change the draft: {}", s.definition.title)),
+        w,
+        errors: Errors::default(),
+        f: FormFields::from_pairs(pairs),
+        action: format!("/studies/{id}/edit"),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+pub async fn post_edit_study(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HtmlResult {
+    let f = FormFields::parse(&body);
+    let errors = match state.app.update_study(signed_in.actor(), &id, &study_form(&f)).await {
+        Ok(()) => return Ok(see_other(format!("/studies/{id}"))),
+        Err(AppError::Conflict(m)) => Errors(vec![cocare_app::FieldError::new("title", m)]),
+        Err(e) => validation(e)?,
+    };
+    let w = state.app.vignette_workspace(signed_in.actor()).await.html()?;
+    let page = StudyFormPage {
+        layout: layout(&signed_in, "Change the draft"),
+        w,
+        errors,
+        f,
+        action: format!("/studies/{id}/edit"),
+    };
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
 #[derive(Template)]

@@ -171,6 +171,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), [Outcome; 9]> {
         (("GET", "/studies/new"), research),
         (("POST", "/studies"), research),
         (("GET", "/studies/{study}"), research),
+        (("GET", "/studies/{study}/edit"), research),
+        (("POST", "/studies/{study}/edit"), research),
         (("POST", "/studies/{study}/status"), research),
         (("POST", "/studies/{study}/invitations"), research),
         (("GET", "/studies/{study}/analysis"), research),

@@ -345,6 +345,29 @@ async fn a_vignette_is_checked_reviewed_approved_and_put_to_clinicians() {
             .await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
         let study = id_from(reply.location(), "/studies/");
+        // A draft can be changed (filled in as saved; its seed kept); an open study cannot.
+        let seed = app.app.study(&researcher, &study).await.unwrap().definition.seed;
+        let page = riley.get(&format!("/studies/{study}/edit")).await;
+        assert!(
+            page.body
+                .contains("sleeping rough = has been sleeping rough since the spring")
+        );
+        let revised = [
+            ("title", "Decisions, revised"),
+            ("vignettes", jo.as_str()),
+            ("items", items),
+            (name.as_str(), "housing"),
+            (label.as_str(), "council flat"),
+            (text.as_str(), "lives alone in a council flat"),
+            (
+                levels.as_str(),
+                "sleeping rough = has been sleeping rough since the spring",
+            ),
+        ];
+        let reply = riley.post_form(&format!("/studies/{study}/edit"), &revised).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let saved = app.app.study(&researcher, &study).await.unwrap().definition;
+        assert_eq!((saved.title.as_str(), saved.seed), ("Decisions, revised", seed));
         riley.get(&format!("/studies/{study}")).await;
         let reply = riley
             .post_form(&format!("/studies/{study}/status"), &[("status", "open")])
@@ -356,6 +379,14 @@ async fn a_vignette_is_checked_reviewed_approved_and_put_to_clinicians() {
                 &[("count", "3"), ("label", "Clinician")],
             )
             .await;
+        let reply = riley
+            .post_form(
+                &format!("/studies/{study}/edit"),
+                &[("title", "Too late"), ("items", items)],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(reply.body.contains("what it asks is fixed"), "{}", reply.body);
         let links: Vec<String> = page
             .body
             .split("<code>")
