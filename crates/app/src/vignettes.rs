@@ -413,50 +413,35 @@ impl App {
             .map_err(|e| AppError::Validation(vec![FieldError::new("k", crate::error::capitalise(&e.to_string()))]))
     }
 
-    /// The codes with coded segments in the researcher's workbench projects (members only, as
-    /// the workbench's policy says), for linking themes to a vignette.
-    pub async fn theme_choices(&self, actor: &Actor) -> Result<Vec<ThemeChoice>, AppError> {
+    /// What a vignette can draw on from the researcher's own workbench projects (members only,
+    /// as the workbench's policy says): codes with coded passages, as themes, and sources, as
+    /// interviews about it. Each project is read once.
+    pub async fn workbench_choices(&self, actor: &Actor) -> Result<(Vec<ThemeChoice>, Vec<InterviewLink>), AppError> {
         let projects = match self.qual_projects(actor).await {
             Ok(p) => p,
-            Err(AppError::Forbidden) => return Ok(Vec::new()),
+            Err(AppError::Forbidden) => return Ok((Vec::new(), Vec::new())),
             Err(e) => return Err(e),
         };
-        let mut out = Vec::new();
+        let (mut themes, mut interviews) = (Vec::new(), Vec::new());
         for summary in projects {
             let view = self.qual_project(actor, &summary.id).await?;
             for code in &view.codebook.codes {
                 let segments = view.code_counts.get(&code.guid).copied().unwrap_or(0);
-                if segments == 0 {
-                    continue;
+                if segments > 0 {
+                    themes.push(ThemeChoice {
+                        key: format!("{}/{}", summary.id, code.guid),
+                        theme: vignette::Theme {
+                            project: summary.id.clone(),
+                            code: code.guid.clone(),
+                            name: format!("{} ({})", code.name, summary.name),
+                            segments: segments as u64,
+                            summary: String::new(),
+                        },
+                    });
                 }
-                out.push(ThemeChoice {
-                    key: format!("{}/{}", summary.id, code.guid),
-                    theme: vignette::Theme {
-                        project: summary.id.clone(),
-                        code: code.guid.clone(),
-                        name: format!("{} ({})", code.name, summary.name),
-                        segments: segments as u64,
-                        summary: String::new(),
-                    },
-                });
             }
-        }
-        Ok(out)
-    }
-
-    /// The sources of the researcher's own workbench projects, to link as interviews about a
-    /// vignette.
-    pub async fn interview_choices(&self, actor: &Actor) -> Result<Vec<InterviewLink>, AppError> {
-        let projects = match self.qual_projects(actor).await {
-            Ok(p) => p,
-            Err(AppError::Forbidden) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let mut out = Vec::new();
-        for summary in projects {
-            let view = self.qual_project(actor, &summary.id).await?;
             for source in &view.sources {
-                out.push(InterviewLink {
+                interviews.push(InterviewLink {
                     key: format!("{}/{}", summary.id, source.id),
                     project: summary.id.clone(),
                     source: source.id.clone(),
@@ -464,7 +449,7 @@ impl App {
                 });
             }
         }
-        Ok(out)
+        Ok((themes, interviews))
     }
 
     /// Links an interview (one of the researcher's workbench sources) to a vignette, or unlinks it.
@@ -476,7 +461,7 @@ impl App {
         linked: bool,
     ) -> Result<(), AppError> {
         let (project, source) = key.split_once('/').unwrap_or_default();
-        if linked && !self.interview_choices(actor).await?.iter().any(|c| c.key == key) {
+        if linked && !self.workbench_choices(actor).await?.1.iter().any(|c| c.key == key) {
             return Err(AppError::Validation(vec![FieldError::new(
                 "interview",
                 "Choose an interview from your workbench projects.",
@@ -497,7 +482,7 @@ impl App {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let choices = self.theme_choices(actor).await?;
+        let choices = self.workbench_choices(actor).await?.0;
         keys.iter()
             .map(|key| {
                 choices
@@ -740,7 +725,7 @@ impl App {
         let interviews = if linked.is_empty() {
             Vec::new()
         } else {
-            let choices = self.interview_choices(actor).await?;
+            let choices = self.workbench_choices(actor).await?.1;
             linked
                 .into_iter()
                 .map(|(project, source)| {
@@ -818,10 +803,10 @@ impl App {
             checks.fail("passage", e.to_string());
         }
         if body.trim().is_empty() && suggestion.trim().is_empty() {
-            checks.fail("body", "Write your comment, or a suggested wording.");
+            checks.fail("comment", "Write your comment, or a suggested wording.");
         }
         if body.chars().count() > 5000 || suggestion.chars().count() > 5000 {
-            checks.fail("body", "Keep the comment under 5,000 characters.");
+            checks.fail("comment", "Keep the comment under 5,000 characters.");
         }
         checks.finish()?;
         let account = actor.account_id().ok_or(AppError::Forbidden)?;

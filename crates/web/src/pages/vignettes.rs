@@ -184,7 +184,7 @@ pub async fn get_new(State(state): State<AppState>, signed_in: SignedIn, Query(q
             Err(e) => return Err(WebError::from_app(Audience::Html, e)),
         }
     }
-    let themes = state.app.theme_choices(signed_in.actor()).await.html()?;
+    let themes = state.app.workbench_choices(signed_in.actor()).await.html()?.0;
     let page = FormPage {
         layout: layout(&signed_in, "Draft a vignette"),
         errors: Errors::default(),
@@ -242,7 +242,7 @@ pub async fn post_new(State(state): State<AppState>, signed_in: SignedIn, body: 
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let themes = state.app.theme_choices(signed_in.actor()).await.html()?;
+    let themes = state.app.workbench_choices(signed_in.actor()).await.html()?.0;
     let page = FormPage {
         layout: layout(&signed_in, "Draft a vignette"),
         errors,
@@ -323,10 +323,7 @@ async fn view_page(
     let v = state.app.vignette(signed_in.actor(), id).await.html()?;
     let title = v.current().map(|c| c.body.title.clone()).unwrap_or_default();
     let (themes, interviews) = if v.can_manage {
-        (
-            state.app.theme_choices(signed_in.actor()).await.html()?,
-            state.app.interview_choices(signed_in.actor()).await.html()?,
-        )
+        state.app.workbench_choices(signed_in.actor()).await.html()?
     } else {
         (Vec::new(), Vec::new())
     };
@@ -340,6 +337,26 @@ async fn view_page(
         interviews,
     };
     Ok(render(status, &page))
+}
+
+/// A vignette's form came back with a problem: the page again, as typed, with the problem
+/// linked to `field` for a conflict (409) or to the fields named (422).
+async fn vignette_again(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+    e: AppError,
+    f: FormFields,
+    field: &str,
+) -> HtmlResult {
+    let (errors, status) = match e {
+        AppError::Conflict(m) => (
+            Errors(vec![cocare_app::FieldError::new(field, m)]),
+            StatusCode::CONFLICT,
+        ),
+        other => (validation(other)?, StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    view_page(state, signed_in, id, errors, f, None, status).await
 }
 
 pub async fn get_vignette(
@@ -392,23 +409,7 @@ pub async fn post_edit(
     match outcome {
         Ok((_, true)) => Ok(see_other(format!("/vignettes/{id}?saved=reset"))),
         Ok((_, false)) => Ok(see_other(format!("/vignettes/{id}?saved=version"))),
-        Err(AppError::Conflict(m)) => {
-            let errors = Errors(vec![cocare_app::FieldError::new("story", m)]);
-            view_page(&state, &signed_in, &id, errors, f, None, StatusCode::CONFLICT).await
-        }
-        Err(e) => {
-            let errors = validation(e)?;
-            view_page(
-                &state,
-                &signed_in,
-                &id,
-                errors,
-                f,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => vignette_again(&state, &signed_in, &id, e, f, "story").await,
     }
 }
 
@@ -432,19 +433,7 @@ pub async fn post_interview(
         .await
     {
         Ok(()) => Ok(see_other(format!("/vignettes/{id}#interviews"))),
-        Err(e) => {
-            let errors = validation(e)?;
-            view_page(
-                &state,
-                &signed_in,
-                &id,
-                errors,
-                f,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => vignette_again(&state, &signed_in, &id, e, f, "interview").await,
     }
 }
 
@@ -467,24 +456,7 @@ pub async fn post_comment(
         .await;
     match outcome {
         Ok(()) => Ok(see_other(format!("/vignettes/{id}?saved=comment#comments"))),
-        Err(e) => {
-            let mut errors = validation(e)?;
-            for err in &mut errors.0 {
-                if err.field == "body" {
-                    err.field = "comment".into();
-                }
-            }
-            view_page(
-                &state,
-                &signed_in,
-                &id,
-                errors,
-                f,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => vignette_again(&state, &signed_in, &id, e, f, "comment").await,
     }
 }
 
@@ -506,11 +478,7 @@ pub async fn post_approval(
             "/vignettes/{id}?saved={}#approvals",
             if approve { "approved" } else { "withdrawn" }
         ))),
-        Err(AppError::Conflict(m)) => {
-            let errors = Errors(vec![cocare_app::FieldError::new("approve", m)]);
-            view_page(&state, &signed_in, &id, errors, f, None, StatusCode::CONFLICT).await
-        }
-        Err(e) => Err(WebError::from_app(Audience::Html, e)),
+        Err(e) => vignette_again(&state, &signed_in, &id, e, f, "approve").await,
     }
 }
 
