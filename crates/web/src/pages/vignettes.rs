@@ -691,24 +691,28 @@ pub async fn post_study_status(
     let status = f.get("status");
     match state.app.set_study_status(signed_in.actor(), &id, &status).await {
         Ok(()) => Ok(see_other(format!("/studies/{id}?saved={status}"))),
-        Err(AppError::Conflict(m)) => {
-            let errors = Errors(vec![cocare_app::FieldError::new("status", m)]);
-            study_page(&state, &signed_in, &id, errors, f, Vec::new(), StatusCode::CONFLICT).await
-        }
-        Err(e) => {
-            let errors = validation(e)?;
-            study_page(
-                &state,
-                &signed_in,
-                &id,
-                errors,
-                f,
-                Vec::new(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => study_again(&state, &signed_in, &id, e, f, "status").await,
     }
+}
+
+/// A study's form came back with a problem: the page again, with the problem on `field` for a
+/// conflict (409) or on the fields named (422).
+async fn study_again(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+    e: AppError,
+    f: FormFields,
+    field: &str,
+) -> HtmlResult {
+    let (errors, status) = match e {
+        AppError::Conflict(m) => (
+            Errors(vec![cocare_app::FieldError::new(field, m)]),
+            StatusCode::CONFLICT,
+        ),
+        other => (validation(other)?, StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    study_page(state, signed_in, id, errors, f, Vec::new(), status).await
 }
 
 pub async fn post_invitations(
@@ -727,23 +731,7 @@ pub async fn post_invitations(
     let labels: Vec<String> = (0..count).map(|i| format!("{prefix} {}", start + i + 1)).collect();
     match state.app.invite_to_study(signed_in.actor(), &id, &labels).await {
         Ok(links) => study_page(&state, &signed_in, &id, Errors::default(), f, links, StatusCode::OK).await,
-        Err(AppError::Conflict(m)) => {
-            let errors = Errors(vec![cocare_app::FieldError::new("count", m)]);
-            study_page(&state, &signed_in, &id, errors, f, Vec::new(), StatusCode::CONFLICT).await
-        }
-        Err(e) => {
-            let errors = validation(e)?;
-            study_page(
-                &state,
-                &signed_in,
-                &id,
-                errors,
-                f,
-                Vec::new(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => study_again(&state, &signed_in, &id, e, f, "count").await,
     }
 }
 
