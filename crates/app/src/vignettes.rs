@@ -477,24 +477,30 @@ impl App {
         Ok(())
     }
 
-    /// The themes chosen on the form (`project/code` keys), each checked against the choices.
-    pub async fn resolve_themes(&self, actor: &Actor, keys: &[String]) -> Result<Vec<vignette::Theme>, AppError> {
-        if keys.is_empty() {
+    /// The themes chosen on the form (`project/code` keys, each with the researcher's summary in
+    /// their own words), each checked against the choices.
+    pub async fn resolve_themes(
+        &self,
+        actor: &Actor,
+        chosen: &[(String, String)],
+    ) -> Result<Vec<vignette::Theme>, AppError> {
+        if chosen.is_empty() {
             return Ok(Vec::new());
         }
         let choices = self.workbench_choices(actor).await?.0;
-        keys.iter()
-            .map(|key| {
-                choices
-                    .iter()
-                    .find(|c| &c.key == key)
-                    .map(|c| c.theme.clone())
-                    .ok_or_else(|| {
-                        AppError::Validation(vec![FieldError::new(
-                            "themes",
-                            "Choose themes from your workbench projects' coded interviews.",
-                        )])
-                    })
+        chosen
+            .iter()
+            .map(|(key, summary)| {
+                let choice = choices.iter().find(|c| &c.key == key).ok_or_else(|| {
+                    AppError::Validation(vec![FieldError::new(
+                        "themes",
+                        "Choose themes from your workbench projects' coded interviews.",
+                    )])
+                })?;
+                Ok(vignette::Theme {
+                    summary: summary.trim().chars().take(2000).collect(),
+                    ..choice.theme.clone()
+                })
             })
             .collect()
     }

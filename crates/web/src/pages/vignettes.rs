@@ -44,6 +44,17 @@ pub fn when(stamp: &str) -> String {
     stamp.chars().take(16).collect::<String>().replace('T', " ")
 }
 
+/// The themes ticked on a vignette's form, each with its summary (`theme_summary_{key}`).
+fn chosen_themes(f: &FormFields) -> Vec<(String, String)> {
+    f.all("theme")
+        .into_iter()
+        .map(|key| {
+            let summary = f.get(&format!("theme_summary_{key}"));
+            (key, summary)
+        })
+        .collect()
+}
+
 fn k_of(f: &FormFields) -> u64 {
     f.get("k").trim().parse().ok().filter(|k| *k > 0).unwrap_or(DEFAULT_K)
 }
@@ -155,6 +166,10 @@ impl FormPage {
     fn theme_checked(&self, key: &str) -> bool {
         self.f.all("theme").iter().any(|t| t == key)
     }
+
+    fn theme_summary(&self, key: &str) -> String {
+        self.f.get(&format!("theme_summary_{key}"))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,7 +237,7 @@ pub async fn post_new(State(state): State<AppState>, signed_in: SignedIn, body: 
         }
     } else {
         let cohort = f.get("cohort");
-        let saved = match state.app.resolve_themes(signed_in.actor(), &f.all("theme")).await {
+        let saved = match state.app.resolve_themes(signed_in.actor(), &chosen_themes(&f)).await {
             Ok(themes) => {
                 draft.themes = themes;
                 state
@@ -272,6 +287,22 @@ struct ViewPage {
 }
 
 impl ViewPage {
+    fn theme_summary(&self, key: &str) -> String {
+        if self.f.get("form") == "edit" {
+            return self.f.get(&format!("theme_summary_{key}"));
+        }
+        self.v
+            .current()
+            .and_then(|c| {
+                c.body
+                    .themes
+                    .iter()
+                    .find(|t| format!("{}/{}", t.project, t.code) == key)
+                    .map(|t| t.summary.clone())
+            })
+            .unwrap_or_default()
+    }
+
     fn theme_checked(&self, key: &str) -> bool {
         if self.f.get("form") == "edit" {
             return self.f.all("theme").iter().any(|t| t == key);
@@ -396,7 +427,7 @@ pub async fn post_edit(
 ) -> HtmlResult {
     let f = FormFields::parse(&body);
     let expected = f.get("version").parse().unwrap_or(0);
-    let outcome = match state.app.resolve_themes(signed_in.actor(), &f.all("theme")).await {
+    let outcome = match state.app.resolve_themes(signed_in.actor(), &chosen_themes(&f)).await {
         Ok(themes) => {
             let draft = Body { themes, ..body_of(&f) };
             state

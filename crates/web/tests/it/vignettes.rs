@@ -547,6 +547,7 @@ async fn a_vignette_is_checked_reviewed_approved_and_put_to_clinicians() {
             .await
             .unwrap();
         let key = format!("{project}/{}", code.guid);
+        let summary_field = format!("theme_summary_{key}");
         let reply = riley
             .post_form(
                 &format!("/vignettes/{jo}/edit"),
@@ -557,6 +558,7 @@ async fn a_vignette_is_checked_reviewed_approved_and_put_to_clinicians() {
                     ("story", &edited),
                     ("facts", BROAD),
                     ("theme", &key),
+                    (summary_field.as_str(), "Housing comes first"),
                 ],
             )
             .await;
@@ -567,7 +569,11 @@ async fn a_vignette_is_checked_reviewed_approved_and_put_to_clinicians() {
             "{}",
             page.body
         );
-        assert!(page.body.contains("1 coded passages"));
+        assert!(
+            page.body.contains("1 coded passages. Housing comes first"),
+            "{}",
+            page.body
+        );
         let page = sam.get(&format!("/vignettes/{jo}")).await;
         assert!(
             page.body.contains(&code.name) && !page.body.contains("/qual/"),
