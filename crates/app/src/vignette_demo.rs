@@ -153,8 +153,7 @@ impl App {
         };
         let study = self.create_study(&researcher, &form).await?;
         self.set_study_status(&researcher, &study, "open").await?;
-        let labels: Vec<String> = (1..=12).map(|i| format!("Clinician {i}")).collect();
-        let links = self.invite_to_study(&researcher, &study, &labels).await?;
+        let links = self.invite_to_study(&researcher, &study, "Clinician", 12).await?;
         let view = self.study(&researcher, &study).await?;
         for link in &links {
             let n = link.number.unsigned_abs();

@@ -1061,9 +1061,20 @@ impl App {
     pub async fn study(&self, actor: &Actor, id: &str) -> Result<StudyView, AppError> {
         let (organisation, permit) = self.vignette_scope(actor).await?;
         let mut tx = self.store.begin_write().await?;
-        let row = tx.study(&permit, organisation, id).await?.ok_or(AppError::NotFound)?;
-        let invitations = tx.study_invitations(&permit, id).await?;
+        let view = Self::study_in(&mut tx, &permit, organisation, id).await?;
         tx.commit().await?;
+        Ok(view)
+    }
+
+    /// A study and its invitations, read on a transaction the caller holds.
+    async fn study_in(
+        tx: &mut WriteTxn,
+        permit: &Permit,
+        organisation: OrganisationId,
+        id: &str,
+    ) -> Result<StudyView, AppError> {
+        let row = tx.study(permit, organisation, id).await?.ok_or(AppError::NotFound)?;
+        let invitations = tx.study_invitations(permit, id).await?;
         let definition = serde_json::from_str(&row.definition_json).map_err(|e| unexpected("stored study", e))?;
         Ok(StudyView {
             row,
@@ -1107,34 +1118,46 @@ impl App {
         }
     }
 
-    /// Makes `count` single-use links; the tokens are shown once and only their hashes kept.
+    /// Makes `count` single-use links labelled "{prefix} N" (numbered on from the study's
+    /// earlier links; "Clinician" when no prefix is given); the tokens are shown once and only
+    /// their hashes kept.
     pub async fn invite_to_study(
         &self,
         actor: &Actor,
         id: &str,
-        labels: &[String],
+        prefix: &str,
+        count: usize,
     ) -> Result<Vec<NewInvitation>, AppError> {
-        let view = self.study(actor, id).await?;
-        if view.row.status == "closed" {
-            return Err(AppError::Conflict(
+        let (organisation, permit) = self.vignette_scope(actor).await?;
+        let mut tx = self.store.begin_write().await?;
+        let view = Self::study_in(&mut tx, &permit, organisation, id).await?;
+        let refused = if view.row.status == "closed" {
+            Some(AppError::Conflict(
                 "The study has closed; no one new can be invited.".into(),
-            ));
-        }
-        if labels.is_empty() || labels.len() > 500 {
-            return Err(AppError::Validation(vec![FieldError::new(
+            ))
+        } else if count == 0 || count > 500 {
+            Some(AppError::Validation(vec![FieldError::new(
                 "count",
                 "Make from 1 to 500 links at a time.",
-            )]));
+            )]))
+        } else {
+            None
+        };
+        if let Some(refused) = refused {
+            // The read stays in the audit log even though nothing is made.
+            tx.commit().await?;
+            return Err(refused);
         }
-        let (_, permit) = self.vignette_scope(actor).await?;
-        let mut tokens = Vec::with_capacity(labels.len());
-        let mut rows = Vec::with_capacity(labels.len());
-        for label in labels {
+        let prefix = Some(prefix.trim()).filter(|p| !p.is_empty()).unwrap_or("Clinician");
+        let start = view.invitations.len();
+        let mut tokens = Vec::with_capacity(count);
+        let mut rows = Vec::with_capacity(count);
+        for i in 0..count {
+            let label = format!("{prefix} {}", start + i + 1);
             let token = crate::secret::random_token()?;
             rows.push((label.clone(), crate::secret::token_hash(&token)));
-            tokens.push((label.clone(), token));
+            tokens.push((label, token));
         }
-        let mut tx = self.store.begin_write().await?;
         let numbers = tx.add_study_invitations(&permit, id, &rows).await?;
         tx.commit().await?;
         Ok(numbers
@@ -1279,9 +1302,9 @@ impl App {
 
     /// Answers and respondents of a study, for the analysis and the exports.
     async fn study_data(&self, actor: &Actor, id: &str) -> Result<(StudyView, Vec<AnswerRow>), AppError> {
-        let view = self.study(actor, id).await?;
-        let (_, permit) = self.vignette_scope(actor).await?;
+        let (organisation, permit) = self.vignette_scope(actor).await?;
         let mut tx = self.store.begin_write().await?;
+        let view = Self::study_in(&mut tx, &permit, organisation, id).await?;
         let answers = tx.study_answers(&permit, id, None).await?;
         tx.commit().await?;
         Ok((view, answers))

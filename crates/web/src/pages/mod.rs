@@ -53,6 +53,21 @@ pub(crate) fn with_link_csrf(state: &AppState, mut response: Response, needed: b
     response
 }
 
+/// A form's problem, to show its page again as typed: a conflict on `field` (409), or the fields
+/// the validation named (422); any other error passes on.
+pub(crate) fn form_problem(
+    e: cocare_app::AppError,
+    field: &str,
+) -> Result<(crate::views::Errors, StatusCode), WebError> {
+    match e {
+        cocare_app::AppError::Conflict(message) => Ok((
+            crate::views::Errors(vec![cocare_app::FieldError::new(field, message)]),
+            StatusCode::CONFLICT,
+        )),
+        other => Ok((validation(other)?, StatusCode::UNPROCESSABLE_ENTITY)),
+    }
+}
+
 /// Text written into a hand-drawn SVG (labels), escaped for XML.
 pub(crate) fn escape_xml(s: &str) -> String {
     s.replace('&', "&amp;")

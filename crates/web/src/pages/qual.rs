@@ -22,7 +22,7 @@ use crate::error::{Audience, HtmlErr, HtmlResult, WebError};
 use crate::forms::FormFields;
 use crate::gate::SignedIn;
 use crate::pages::records::download;
-use crate::pages::{escape_xml, see_other, validation};
+use crate::pages::{escape_xml, form_problem, see_other, validation};
 use crate::views::{Errors, Layout, render};
 
 const NAV: &str = "/qual";
@@ -445,21 +445,9 @@ pub async fn post_member(
     };
     match outcome {
         Ok(()) => Ok(see_other(format!("/qual/{project}/people"))),
-        Err(AppError::Conflict(message)) => {
-            let errors = Errors(vec![FieldError::new("username", message)]);
-            people_page(&state, &signed_in, &project, errors, f, StatusCode::CONFLICT).await
-        }
         Err(e) => {
-            let errors = validation(e)?;
-            people_page(
-                &state,
-                &signed_in,
-                &project,
-                errors,
-                f,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let (errors, status) = form_problem(e, "username")?;
+            people_page(&state, &signed_in, &project, errors, f, status).await
         }
     }
 }
@@ -568,22 +556,9 @@ pub async fn post_code(
         .await;
     match outcome {
         Ok(_) => Ok(see_other(format!("/qual/{project}/codebook"))),
-        Err(AppError::Conflict(message)) => {
-            let errors = Errors(vec![FieldError::new("code_name", message)]);
-            codebook_page(&state, &signed_in, &project, errors, f, StatusCode::CONFLICT, None).await
-        }
         Err(e) => {
-            let errors = validation(e)?;
-            codebook_page(
-                &state,
-                &signed_in,
-                &project,
-                errors,
-                f,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-            )
-            .await
+            let (errors, status) = form_problem(e, "code_name")?;
+            codebook_page(&state, &signed_in, &project, errors, f, status, None).await
         }
     }
 }
@@ -664,28 +639,15 @@ pub async fn post_qdc(
     };
     match outcome {
         Ok(n) => Ok(see_other(format!("/qual/{project}/codebook?imported={n}"))),
-        Err(AppError::Conflict(message)) => {
-            let errors = Errors(vec![FieldError::new("qdc", message)]);
-            codebook_page(
-                &state,
-                &signed_in,
-                &project,
-                errors,
-                FormFields::default(),
-                StatusCode::CONFLICT,
-                None,
-            )
-            .await
-        }
         Err(e) => {
-            let errors = validation(e)?;
+            let (errors, status) = form_problem(e, "qdc")?;
             codebook_page(
                 &state,
                 &signed_in,
                 &project,
                 errors,
                 FormFields::default(),
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 None,
             )
             .await
@@ -1726,22 +1688,9 @@ pub async fn post_cmo(
     };
     match outcome {
         Ok(_) => Ok(see_other(format!("/qual/{project}/cmos/{id}"))),
-        Err(AppError::Conflict(message)) => {
-            let errors = Errors(vec![FieldError::new("theory", message)]);
-            cmo_page(&state, &signed_in, &project, &id, errors, Some(f), StatusCode::CONFLICT).await
-        }
         Err(e) => {
-            let errors = validation(e)?;
-            cmo_page(
-                &state,
-                &signed_in,
-                &project,
-                &id,
-                errors,
-                Some(f),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let (errors, status) = form_problem(e, "theory")?;
+            cmo_page(&state, &signed_in, &project, &id, errors, Some(f), status).await
         }
     }
 }

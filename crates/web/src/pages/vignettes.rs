@@ -23,7 +23,7 @@ use crate::error::{Audience, HtmlErr, HtmlResult, WebError};
 use crate::forms::FormFields;
 use crate::gate::SignedIn;
 use crate::pages::records::{download, slug};
-use crate::pages::{escape_xml, see_other, validation};
+use crate::pages::{escape_xml, form_problem, see_other, validation};
 use crate::views::{Errors, Layout, render};
 
 fn layout(signed_in: &SignedIn, title: impl Into<String>) -> Layout {
@@ -380,13 +380,7 @@ async fn vignette_again(
     f: FormFields,
     field: &str,
 ) -> HtmlResult {
-    let (errors, status) = match e {
-        AppError::Conflict(m) => (
-            Errors(vec![cocare_app::FieldError::new(field, m)]),
-            StatusCode::CONFLICT,
-        ),
-        other => (validation(other)?, StatusCode::UNPROCESSABLE_ENTITY),
-    };
+    let (errors, status) = form_problem(e, field)?;
     view_page(state, signed_in, id, errors, f, None, status).await
 }
 
@@ -629,8 +623,7 @@ pub async fn post_edit_study(
     let f = FormFields::parse(&body);
     let errors = match state.app.update_study(signed_in.actor(), &id, &study_form(&f)).await {
         Ok(()) => return Ok(see_other(format!("/studies/{id}"))),
-        Err(AppError::Conflict(m)) => Errors(vec![cocare_app::FieldError::new("title", m)]),
-        Err(e) => validation(e)?,
+        Err(e) => form_problem(e, "title")?.0,
     };
     let w = state.app.vignette_workspace(signed_in.actor()).await.html()?;
     let page = StudyFormPage {
@@ -736,13 +729,7 @@ async fn study_again(
     f: FormFields,
     field: &str,
 ) -> HtmlResult {
-    let (errors, status) = match e {
-        AppError::Conflict(m) => (
-            Errors(vec![cocare_app::FieldError::new(field, m)]),
-            StatusCode::CONFLICT,
-        ),
-        other => (validation(other)?, StatusCode::UNPROCESSABLE_ENTITY),
-    };
+    let (errors, status) = form_problem(e, field)?;
     study_page(state, signed_in, id, errors, f, Vec::new(), status).await
 }
 
@@ -754,13 +741,11 @@ pub async fn post_invitations(
 ) -> HtmlResult {
     let f = FormFields::parse(&body);
     let count: usize = f.get("count").trim().parse().unwrap_or(0);
-    let prefix = Some(f.get("label").trim().to_string())
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "Clinician".into());
-    let view = state.app.study(signed_in.actor(), &id).await.html()?;
-    let start = view.invitations.len();
-    let labels: Vec<String> = (0..count).map(|i| format!("{prefix} {}", start + i + 1)).collect();
-    match state.app.invite_to_study(signed_in.actor(), &id, &labels).await {
+    match state
+        .app
+        .invite_to_study(signed_in.actor(), &id, &f.get("label"), count)
+        .await
+    {
         Ok(links) => study_page(&state, &signed_in, &id, Errors::default(), f, links, StatusCode::OK).await,
         Err(e) => study_again(&state, &signed_in, &id, e, f, "count").await,
     }
@@ -963,10 +948,6 @@ pub async fn post_reasons(
         .await
     {
         Ok(n) => Ok(see_other(format!("/studies/{id}/analysis?sent={n}#reasons"))),
-        Err(AppError::Conflict(m)) => {
-            let errors = Errors(vec![cocare_app::FieldError::new("project", m)]);
-            analysis_page(&state, &signed_in, &id, false, errors, None, StatusCode::CONFLICT).await
-        }
         Err(AppError::NotFound) => {
             let errors = Errors(vec![cocare_app::FieldError::new(
                 "project",
@@ -984,17 +965,8 @@ pub async fn post_reasons(
             .await
         }
         Err(e) => {
-            let errors = validation(e)?;
-            analysis_page(
-                &state,
-                &signed_in,
-                &id,
-                false,
-                errors,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let (errors, status) = form_problem(e, "project")?;
+            analysis_page(&state, &signed_in, &id, false, errors, None, status).await
         }
     }
 }
