@@ -532,6 +532,7 @@ impl App {
         };
         let rule = Self::rule_of(&mut tx, organisation).await?;
         let rows = tx.vignettes(&permit, organisation).await?;
+        let approvals = tx.current_vignette_approvals(&permit, organisation).await?;
         let mut vignettes = Vec::with_capacity(rows.len());
         for (row, version) in rows {
             // The panel sees only vignettes that passed the check.
@@ -539,12 +540,11 @@ impl App {
                 continue;
             }
             let body = version_view(&version)?.body;
-            let approvals = tx.vignette_approvals(&permit, &row.id).await?;
             let status = rule.status(
                 approvals
                     .iter()
-                    .filter(|a| a.version == row.current_version)
-                    .map(|a| a.category.as_str()),
+                    .filter(|(v, _)| *v == row.id)
+                    .map(|(_, category)| category.as_str()),
             );
             vignettes.push(VignetteSummary {
                 id: row.id,
@@ -1404,25 +1404,31 @@ impl App {
 
     /// The methods summary: who co-produced what, the approvals, the response counts.
     pub async fn study_methods(&self, actor: &Actor, id: &str) -> Result<String, AppError> {
-        let view = self.study(actor, id).await?;
+        let (organisation, permit) = self.vignette_scope(actor).await?;
+        let mut tx = self.store.begin_write().await?;
+        let view = Self::study_in(&mut tx, &permit, organisation, id).await?;
         let mut text = format!("# Methods: {}\n\n", view.definition.title);
         text.push_str(&format!(
             "Vignettes were drafted by the research team from saved cohorts of pseudonymised records as composite cases (typical values, never one person's), checked so that their quasi-identifying facts matched at least {DEFAULT_K} people in the records, and reviewed by a stakeholder panel.\n\n"
         ));
         for v in &view.definition.vignettes {
-            let vv = self.vignette(actor, &v.vignette).await?;
-            let approvals: Vec<String> = self
-                .vignette_approvals_of(actor, &v.vignette, v.version)
+            let versions = tx
+                .vignette(&permit, organisation, &v.vignette)
+                .await?
+                .map_or(0, |(_, versions)| versions.len());
+            let comments = tx.vignette_comments(&permit, &v.vignette).await?.len();
+            let approvals: Vec<String> = tx
+                .vignette_approvals(&permit, &v.vignette)
                 .await?
                 .iter()
+                .filter(|a| a.version == v.version)
                 .map(|a| vignette::category_label(&a.category).to_lowercase())
                 .collect();
-            let comments = vv.comments.len();
             text.push_str(&format!(
                 "- \u{201c}{}\u{201d} (version {} of {}): {} comments from the panel; approved by {} ({}).",
                 v.title,
                 v.version,
-                vv.versions.len(),
+                versions,
                 comments,
                 approvals.len(),
                 approvals.join(", ")
@@ -1456,14 +1462,7 @@ impl App {
             ));
         }
         text.push_str("\nAgreement between clinicians: Fleiss' kappa (respondents who answered every vignette) and Krippendorff's alpha (all answers; ordinal for scales). Effects of factorial attributes: difference in proportions with a Wald 95% confidence interval; logistic regression with odds ratios and Wald intervals.\n");
-        Ok(text)
-    }
-
-    async fn vignette_approvals_of(&self, actor: &Actor, id: &str, version: i64) -> Result<Vec<ApprovalRow>, AppError> {
-        let (_, permit) = self.vignette_scope(actor).await?;
-        let mut tx = self.store.begin_write().await?;
-        let rows = tx.vignette_approvals(&permit, id).await?;
         tx.commit().await?;
-        Ok(rows.into_iter().filter(|a| a.version == version).collect())
+        Ok(text)
     }
 }

@@ -494,6 +494,27 @@ impl WriteTxn {
             .collect()
     }
 
+    /// The categories of the approvals each of the organisation's vignettes has for its current
+    /// version: (vignette, category), one query for the whole list.
+    pub async fn current_vignette_approvals(
+        &mut self,
+        permit: &Permit,
+        organisation: OrganisationId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        require(permit, READ, "read approvals")?;
+        let rows = sqlx::query(
+            "SELECT p.vignette_id, p.category FROM vignette_approvals p \
+             JOIN vignettes v ON v.id = p.vignette_id AND p.version = v.current_version \
+             WHERE v.organisation_id = $1",
+        )
+        .bind(organisation.to_string())
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("vignette_id")?, r.try_get("category")?)))
+            .collect()
+    }
+
     /// Approves a version (again is harmless) or withdraws the approval.
     pub async fn set_vignette_approval(
         &mut self,
